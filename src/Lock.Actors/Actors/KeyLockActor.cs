@@ -1,0 +1,595 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Lock.Actors.Redis;
+using static Lock.Actors.LockProtocol;
+
+namespace Lock.Actors.Actors;
+
+/// <summary>
+/// Owns one key on this node: the local holder, the FIFO queue of local waiters, and the single Redis
+/// conversation for the key (only the head of the queue talks to Redis, one call at a time).
+/// <para>
+/// Behaviours: <see cref="Idle"/> (nothing held or wanted), <see cref="Contending"/> (waiters, no
+/// holder), <see cref="Holding"/> (a local holder, maybe waiters). Every Redis call is piped back as
+/// a private message; nothing here blocks.
+/// </para>
+/// </summary>
+internal sealed class KeyLockActor : ReceiveActor, IWithTimers
+{
+    // ---- messages from the manager ----
+
+    /// <summary>Someone released the key (pub/sub): the head may try at once.</summary>
+    public sealed record KeyReleased
+    {
+        public static KeyReleased Instance { get; } = new();
+        private KeyReleased() { }
+    }
+
+    /// <summary>A watched owner stopped: its waiters leave the queue and its lock is released.</summary>
+    public sealed record OwnerStopped(IActorRef Owner);
+
+    /// <summary>Release the local holder's lock and tell <paramref name="ReplyTo"/> the outcome.</summary>
+    public sealed record ForceRelease(IActorRef ReplyTo);
+
+    /// <summary>The node is shutting down: every queued waiter is refused.</summary>
+    public sealed record RefuseWaiters
+    {
+        public static RefuseWaiters Instance { get; } = new();
+        private RefuseWaiters() { }
+    }
+
+    // ---- private messages and timer keys ----
+
+    private sealed record AttemptCompleted(Attempt Attempt, AcquireOutcome Outcome);
+    private sealed record AttemptFaulted(Attempt Attempt, Exception Cause);
+    private sealed record ReleaseCompleted(ReleaseCall Call, bool Released);
+    private sealed record ReleaseFaulted(ReleaseCall Call, Exception Cause);
+    private sealed record ExtendCompleted(ExtendCall Call, bool Extended);
+    private sealed record ExtendFaulted(ExtendCall Call, Exception Cause);
+
+    private sealed class RetryTick { public static readonly RetryTick Instance = new(); }
+    private sealed class DeadlineTick { public static readonly DeadlineTick Instance = new(); }
+    private sealed class HolderTick { public static readonly HolderTick Instance = new(); }
+    private sealed class IdleTick { public static readonly IdleTick Instance = new(); }
+
+    private sealed class Waiter(IActorRef replyTo, IActorRef? owner, TimeSpan ttl, bool autoExtend, long deadline)
+    {
+        public IActorRef ReplyTo { get; } = replyTo;
+        public IActorRef? Owner { get; } = owner;
+        public TimeSpan Ttl { get; } = ttl;
+        public bool AutoExtend { get; } = autoExtend;
+        public long Deadline { get; } = deadline;
+
+        // One token per waiter, kept across its retries: a retry whose earlier reply was lost finds
+        // its own token in Redis and is granted instead of waiting for itself.
+        public string Token { get; } = LockTokens.New();
+
+        // Set once Redis has answered any attempt of this waiter: from then on a missed deadline is
+        // a timeout (the key was held), before it an outage.
+        public bool HeardFromStore { get; set; }
+
+        // An Ask that timed out or was cancelled, or an owner that stopped: nobody would use the lock.
+        // A best-effort local check (remote refs never report it) that saves a grant nobody receives;
+        // correctness rests on Context.Watch of owners in the manager and on the TTL, not on this.
+#pragma warning disable CS0618 // IsTerminated is discouraged as a liveness signal; here it is only a shortcut
+        public bool IsGone =>
+            ReplyTo is IInternalActorRef { IsTerminated: true } || Owner is IInternalActorRef { IsTerminated: true };
+#pragma warning restore CS0618
+    }
+
+    private sealed class Attempt(Waiter waiter, long sentAt)
+    {
+        public Waiter Waiter { get; } = waiter;
+        public long SentAt { get; } = sentAt;
+
+        // The waiter was answered (deadline, owner stopped, shutdown) while this call was in flight;
+        // a late grant must be given back at once.
+        public bool Abandoned { get; set; }
+    }
+
+    private sealed class Holder(Waiter waiter, long fencingToken, long validUntil)
+    {
+        public string Token { get; } = waiter.Token;
+        public long FencingToken { get; } = fencingToken;
+        public IActorRef? Owner { get; } = waiter.Owner;
+        public bool AutoExtend { get; } = waiter.AutoExtend;
+        public TimeSpan Ttl { get; set; } = waiter.Ttl;
+
+        // Monotonic time until which the lock is surely still ours: measured from when the acquire
+        // or extend was *sent*, so it never outlives the key in Redis.
+        public long ValidUntil { get; set; } = validUntil;
+        public bool Releasing { get; set; }
+    }
+
+    private enum ReleaseCause { Request, OwnerStopped, Forced }
+
+    private sealed record ReleaseCall(string Token, IActorRef? ReplyTo, ReleaseCause Cause);
+
+    private sealed record ExtendCall(string Token, TimeSpan Ttl, IActorRef? ReplyTo, long SentAt);
+
+    public static Props Props(string key, LockSettings settings, ILockStore store) =>
+        Akka.Actor.Props.Create<KeyLockActor>(key, settings, store);
+
+    private readonly string _key;
+    private readonly LockSettings _settings;
+    private readonly ILockStore _store;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly LinkedList<Waiter> _waiters = new();
+
+    private Holder? _holder;
+    private Attempt? _attempt;
+    private bool _releasedDuringAttempt;
+    private int _callsInFlight;
+    private bool _idleTimerArmed;
+    private long _fromManager;
+    private Action _behaviour;
+
+    public KeyLockActor(string key, LockSettings settings, ILockStore store)
+    {
+        _key = key;
+        _settings = settings;
+        _store = store;
+        _behaviour = Idle;
+        Become(Idle);
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    // ---- behaviours ----
+
+    private void Idle()
+    {
+        Receive<Acquire>(OnAcquire);
+        Receive<IdleTick>(_ => OnIdleTick());
+        CommonReceives();
+    }
+
+    private void Contending()
+    {
+        Receive<Acquire>(OnAcquire);
+        Receive<RetryTick>(_ => TryHead());
+        CommonReceives();
+    }
+
+    private void Holding()
+    {
+        Receive<Acquire>(OnAcquire);
+        Receive<HolderTick>(_ => OnHolderTick());
+        CommonReceives();
+    }
+
+    private void CommonReceives()
+    {
+        Receive<Release>(OnRelease);
+        Receive<Extend>(OnExtend);
+        Receive<KeyReleased>(_ => OnKeyReleased());
+        Receive<OwnerStopped>(OnOwnerStopped);
+        Receive<ForceRelease>(OnForceRelease);
+        Receive<RefuseWaiters>(_ => OnRefuseWaiters());
+        Receive<DeadlineTick>(_ => OnDeadline());
+        Receive<AttemptCompleted>(OnAttemptCompleted);
+        Receive<AttemptFaulted>(OnAttemptFaulted);
+        Receive<ReleaseCompleted>(OnReleaseCompleted);
+        Receive<ReleaseFaulted>(OnReleaseFaulted);
+        Receive<ExtendCompleted>(OnExtendCompleted);
+        Receive<ExtendFaulted>(OnExtendFaulted);
+        // A tick that belonged to a behaviour we already left.
+        Receive<RetryTick>(_ => { });
+        Receive<HolderTick>(_ => { });
+        Receive<IdleTick>(_ => { });
+    }
+
+    /// <summary>Picks the behaviour that matches the state, and keeps the idle timer in step with it.</summary>
+    private void Settle()
+    {
+        Action next = _holder is not null ? Holding : _waiters.Count > 0 ? Contending : Idle;
+        if (next != _behaviour)
+        {
+            _behaviour = next;
+            Become(next);
+        }
+
+        var quiet = _holder is null && _attempt is null && _waiters.Count == 0 && _callsInFlight == 0;
+        if (quiet && !_idleTimerArmed)
+        {
+            Timers.StartSingleTimer(IdleTick.Instance, IdleTick.Instance, _settings.IdleTimeout);
+            _idleTimerArmed = true;
+        }
+        else if (!quiet && _idleTimerArmed)
+        {
+            Timers.Cancel(IdleTick.Instance);
+            _idleTimerArmed = false;
+        }
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is Acquire or Release or Extend or KeyReleased or OwnerStopped or ForceRelease or RefuseWaiters)
+            _fromManager++;
+        var handled = base.AroundReceive(receive, message);
+        Settle();
+        return handled;
+    }
+
+    // ---- acquire ----
+
+    private void OnAcquire(Acquire request)
+    {
+        var timeout = request.Timeout ?? _settings.DefaultTimeout;
+        var waiter = new Waiter(
+            Sender, request.Owner, request.Ttl ?? _settings.DefaultTtl, request.AutoExtend,
+            Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+        _waiters.AddLast(waiter);
+        if (_holder is null && _attempt is null) TryHead();
+        else ArmDeadline();
+    }
+
+    /// <summary>Starts the head waiter's attempt, after dropping waiters that are gone or out of time.</summary>
+    private void TryHead()
+    {
+        if (_holder is not null || _attempt is not null) return;
+        Timers.Cancel(RetryTick.Instance);
+        var now = Stopwatch.GetTimestamp();
+        while (_waiters.First is { Value: var head })
+        {
+            if (head.IsGone)
+            {
+                _waiters.RemoveFirst();
+                continue;
+            }
+            if (head.Deadline < now && head.HeardFromStore)
+            {
+                _waiters.RemoveFirst();
+                NotAcquired(head, AcquireFailure.Timeout, $"Lock '{_key}' stayed held elsewhere for the whole timeout.");
+                continue;
+            }
+
+            var attempt = new Attempt(head, now);
+            _attempt = attempt;
+            _releasedDuringAttempt = false;
+            _store.TryAcquireAsync(_key, head.Token, head.Ttl).PipeTo(
+                Self,
+                success: outcome => new AttemptCompleted(attempt, outcome),
+                failure: cause => new AttemptFaulted(attempt, cause));
+            break;
+        }
+        ArmDeadline();
+    }
+
+    private void OnAttemptCompleted(AttemptCompleted completed)
+    {
+        var (attempt, outcome) = completed;
+        _attempt = null;
+        var waiter = attempt.Waiter;
+        waiter.HeardFromStore = true;
+
+        if (outcome.Acquired)
+        {
+            if (attempt.Abandoned || waiter.IsGone)
+            {
+                // Nobody will use this lock: give it back now rather than leave it until its TTL.
+                _waiters.Remove(waiter);
+                _log.Debug("Lock {Key} was granted after its requester left; releasing it", _key);
+                StartRelease(new ReleaseCall(waiter.Token, null, ReleaseCause.Forced));
+                return;
+            }
+            Grant(waiter, attempt, outcome.FencingToken);
+            return;
+        }
+
+        if (attempt.Abandoned)
+        {
+            TryHead();
+            return;
+        }
+        if (_releasedDuringAttempt)
+        {
+            TryHead();
+            return;
+        }
+
+        // Held elsewhere. The release notification wakes us; this timer covers a lost notification
+        // and a holder that lets its lock expire instead of releasing it.
+        var wait = outcome.HolderTtl is { } holderTtl && holderTtl < _settings.RetryInterval
+            ? holderTtl
+            : _settings.RetryInterval;
+        Timers.StartSingleTimer(RetryTick.Instance, RetryTick.Instance, wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait);
+        ArmDeadline();
+    }
+
+    private void OnAttemptFaulted(AttemptFaulted faulted)
+    {
+        _attempt = null;
+        var waiter = faulted.Attempt.Waiter;
+        if (!faulted.Attempt.Abandoned && _waiters.Remove(waiter))
+        {
+            _log.Warning("Redis failed while acquiring lock {Key}: {Error}", _key, faulted.Cause.Message);
+            NotAcquired(waiter, AcquireFailure.Unavailable,
+                $"Redis was unavailable while acquiring lock '{_key}': {faulted.Cause.Message}");
+        }
+        TryHead();
+    }
+
+    private void Grant(Waiter waiter, Attempt attempt, long fencingToken)
+    {
+        _waiters.Remove(waiter);
+        var holder = new Holder(waiter, fencingToken, attempt.SentAt + Ticks(waiter.Ttl));
+        _holder = holder;
+        waiter.ReplyTo.Tell(new LockAcquired(_key, holder.Token, fencingToken, holder.Ttl));
+        Context.Parent.Tell(new LockManagerActor.Granted(new ActiveLock(
+            _key, holder.Token, fencingToken, holder.Owner, DateTimeOffset.UtcNow, holder.Ttl, holder.AutoExtend)));
+        _log.Debug("Acquired lock {Key} fencing {FencingToken} token {Token}", _key, fencingToken, LockTokens.Redact(holder.Token));
+        ArmHolderTimer(holder);
+        ArmDeadline();
+    }
+
+    // ---- deadlines ----
+
+    /// <summary>One timer for the earliest deadline in the queue.</summary>
+    private void ArmDeadline()
+    {
+        if (_waiters.Count == 0)
+        {
+            Timers.Cancel(DeadlineTick.Instance);
+            return;
+        }
+        var earliest = long.MaxValue;
+        foreach (var waiter in _waiters) earliest = Math.Min(earliest, EffectiveDeadline(waiter));
+        var delay = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), earliest);
+        if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+        Timers.StartSingleTimer(DeadlineTick.Instance, DeadlineTick.Instance, delay);
+    }
+
+    // A waiter whose attempt has only just been sent gets one retry-interval for Redis to answer,
+    // so a timeout of zero still means "try once" and is not cut off by its own deadline.
+    private long EffectiveDeadline(Waiter waiter) =>
+        _attempt is { Abandoned: false } attempt && attempt.Waiter == waiter
+            ? Math.Max(waiter.Deadline, attempt.SentAt + Ticks(_settings.RetryInterval))
+            : waiter.Deadline;
+
+    private void OnDeadline()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var storeSilent = _attempt is { Abandoned: false } current
+            && now - current.SentAt >= Ticks(_settings.RetryInterval);
+        for (var node = _waiters.First; node is not null;)
+        {
+            var next = node.Next;
+            var waiter = node.Value;
+            if (EffectiveDeadline(waiter) <= now)
+            {
+                _waiters.Remove(node);
+                if (_attempt is { } attempt && attempt.Waiter == waiter) attempt.Abandoned = true;
+                if (storeSilent)
+                    NotAcquired(waiter, AcquireFailure.Unavailable,
+                        $"Redis did not answer in time while acquiring lock '{_key}'.");
+                else
+                    NotAcquired(waiter, AcquireFailure.Timeout,
+                        $"Lock '{_key}' stayed held for the whole timeout.");
+            }
+            node = next;
+        }
+        ArmDeadline();
+    }
+
+    private void NotAcquired(Waiter waiter, AcquireFailure reason, string message) =>
+        waiter.ReplyTo.Tell(new LockNotAcquired(_key, reason, message));
+
+    // ---- holding: watchdog and expiry ----
+
+    private void ArmHolderTimer(Holder holder)
+    {
+        var delay = holder.AutoExtend
+            ? holder.Ttl / 3
+            : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), holder.ValidUntil);
+        Timers.StartSingleTimer(HolderTick.Instance, HolderTick.Instance, delay < TimeSpan.Zero ? TimeSpan.Zero : delay);
+    }
+
+    private void OnHolderTick()
+    {
+        if (_holder is not { Releasing: false } holder) return;
+        if (!holder.AutoExtend)
+        {
+            LoseHolder("its TTL ran out before it was released");
+            return;
+        }
+        StartExtend(new ExtendCall(holder.Token, holder.Ttl, null, Stopwatch.GetTimestamp()));
+    }
+
+    /// <summary>The lock is gone without a release: tell the owner and the event stream, then serve the queue.</summary>
+    private void LoseHolder(string reason)
+    {
+        var holder = _holder!;
+        _holder = null;
+        Timers.Cancel(HolderTick.Instance);
+        var lost = new LockLost(_key, holder.Token, reason);
+        holder.Owner?.Tell(lost);
+        Context.System.EventStream.Publish(lost);
+        Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
+        _log.Warning("Lost lock {Key} fencing {FencingToken}: {Reason}", _key, holder.FencingToken, reason);
+        TryHead();
+    }
+
+    // ---- extend ----
+
+    private void OnExtend(Extend request)
+    {
+        if (_holder is { Releasing: false } holder && holder.Token == request.Token)
+        {
+            StartExtend(new ExtendCall(holder.Token, request.Ttl ?? holder.Ttl, Sender, Stopwatch.GetTimestamp()));
+            return;
+        }
+        // Not our holder's token (another node's, or a stale one): Redis decides.
+        StoreCalls.Extend(_store, request.Key, request.Token, request.Ttl ?? _settings.DefaultTtl, Sender);
+    }
+
+    private void StartExtend(ExtendCall call)
+    {
+        _callsInFlight++;
+        _store.ExtendAsync(_key, call.Token, call.Ttl).PipeTo(
+            Self,
+            success: extended => new ExtendCompleted(call, extended),
+            failure: cause => new ExtendFaulted(call, cause));
+    }
+
+    private void OnExtendCompleted(ExtendCompleted completed)
+    {
+        _callsInFlight--;
+        var call = completed.Call;
+        call.ReplyTo?.Tell(completed.Extended
+            ? new LockExtended(_key, call.Ttl)
+            : new ExtendFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' is not held by this token (expired, released or taken over)."));
+
+        if (_holder is not { Releasing: false } holder || holder.Token != call.Token) return;
+        if (completed.Extended)
+        {
+            holder.Ttl = call.Ttl;
+            holder.ValidUntil = call.SentAt + Ticks(call.Ttl);
+            ArmHolderTimer(holder);
+        }
+        else
+        {
+            LoseHolder("the watchdog found it no longer held in Redis (expired, taken over or deleted)");
+        }
+    }
+
+    private void OnExtendFaulted(ExtendFaulted faulted)
+    {
+        _callsInFlight--;
+        var call = faulted.Call;
+        call.ReplyTo?.Tell(new ExtendFailed(_key, LockFailure.Unavailable,
+            $"Redis was unavailable while extending lock '{_key}': {faulted.Cause.Message}"));
+
+        if (_holder is not { Releasing: false } holder || holder.Token != call.Token) return;
+        var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), holder.ValidUntil);
+        if (left <= TimeSpan.Zero)
+        {
+            LoseHolder($"it could not be extended before its TTL ran out: {faulted.Cause.Message}");
+            return;
+        }
+        if (holder.AutoExtend)
+        {
+            // Keep trying while the lock is still surely ours; the watchdog never gives up early.
+            var retry = left < _settings.RetryInterval ? left : _settings.RetryInterval;
+            Timers.StartSingleTimer(HolderTick.Instance, HolderTick.Instance, retry);
+        }
+    }
+
+    // ---- release ----
+
+    private void OnRelease(Release request)
+    {
+        if (_holder is { Releasing: false } holder && holder.Token == request.Token)
+        {
+            StartRelease(new ReleaseCall(holder.Token, Sender, ReleaseCause.Request));
+            return;
+        }
+        StoreCalls.Release(_store, request.Key, request.Token, Sender);
+    }
+
+    private void OnForceRelease(ForceRelease request)
+    {
+        if (_holder is { Releasing: false } holder)
+            StartRelease(new ReleaseCall(holder.Token, request.ReplyTo, ReleaseCause.Forced));
+        else
+            request.ReplyTo.Tell(new ReleaseFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' is not held on this node."));
+    }
+
+    private void StartRelease(ReleaseCall call)
+    {
+        if (_holder is { } holder && holder.Token == call.Token)
+        {
+            holder.Releasing = true;
+            Timers.Cancel(HolderTick.Instance);
+        }
+        _callsInFlight++;
+        _store.ReleaseAsync(_key, call.Token).PipeTo(
+            Self,
+            success: released => new ReleaseCompleted(call, released),
+            failure: cause => new ReleaseFaulted(call, cause));
+    }
+
+    private void OnReleaseCompleted(ReleaseCompleted completed)
+    {
+        _callsInFlight--;
+        var call = completed.Call;
+        call.ReplyTo?.Tell(completed.Released
+            ? new LockReleased(_key)
+            : new ReleaseFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' was no longer held by this token (it had expired or was taken over)."));
+
+        if (_holder is { } holder && holder.Token == call.Token)
+        {
+            _holder = null;
+            Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
+            if (!completed.Released)
+            {
+                var lost = new LockLost(_key, holder.Token, "it was gone from Redis when released");
+                Context.System.EventStream.Publish(lost);
+            }
+            _log.Debug("Released lock {Key} fencing {FencingToken} ({Cause})", _key, holder.FencingToken, call.Cause);
+        }
+        TryHead();
+    }
+
+    private void OnReleaseFaulted(ReleaseFaulted faulted)
+    {
+        _callsInFlight--;
+        var call = faulted.Call;
+        _log.Warning("Redis failed while releasing lock {Key}: {Error}", _key, faulted.Cause.Message);
+        call.ReplyTo?.Tell(new ReleaseFailed(_key, LockFailure.Unavailable,
+            $"Redis was unavailable while releasing lock '{_key}': {faulted.Cause.Message}"));
+
+        if (_holder is { } holder && holder.Token == call.Token)
+        {
+            // Still ours as far as we know: keep holding (and extending) so the caller can retry;
+            // the TTL frees the key if nobody does.
+            holder.Releasing = false;
+            ArmHolderTimer(holder);
+        }
+        TryHead();
+    }
+
+    // ---- notifications from the manager ----
+
+    private void OnKeyReleased()
+    {
+        if (_attempt is not null) _releasedDuringAttempt = true;
+        else TryHead();
+    }
+
+    private void OnOwnerStopped(OwnerStopped stopped)
+    {
+        for (var node = _waiters.First; node is not null;)
+        {
+            var next = node.Next;
+            if (Equals(node.Value.Owner, stopped.Owner))
+            {
+                _waiters.Remove(node);
+                if (_attempt is { } attempt && attempt.Waiter == node.Value) attempt.Abandoned = true;
+            }
+            node = next;
+        }
+        if (_holder is { Releasing: false } holder && Equals(holder.Owner, stopped.Owner))
+            StartRelease(new ReleaseCall(holder.Token, null, ReleaseCause.OwnerStopped));
+        ArmDeadline();
+    }
+
+    private void OnRefuseWaiters()
+    {
+        foreach (var waiter in _waiters)
+            NotAcquired(waiter, AcquireFailure.ShuttingDown, $"Lock '{_key}' was not acquired: the node is shutting down.");
+        _waiters.Clear();
+        if (_attempt is { } attempt) attempt.Abandoned = true;
+        Timers.Cancel(RetryTick.Instance);
+        ArmDeadline();
+    }
+
+    private void OnIdleTick()
+    {
+        _idleTimerArmed = false;
+        Context.Parent.Tell(new LockManagerActor.PassivationRequested(_key, _fromManager));
+    }
+
+    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+}

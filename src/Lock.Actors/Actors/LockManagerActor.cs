@@ -1,0 +1,270 @@
+using Akka.Actor;
+using Akka.Event;
+using Lock.Actors.Redis;
+using static Lock.Actors.LockProtocol;
+
+namespace Lock.Actors.Actors;
+
+/// <summary>
+/// The node's lock manager: validates requests, routes each key to its own <see cref="KeyLockActor"/>
+/// (created on demand, stopped when idle), keeps the active-lock table, watches lock owners and
+/// releases everything on shutdown.
+/// <para>Behaviours: <see cref="Running"/>, then <see cref="ShuttingDown"/> (no new locks).</para>
+/// </summary>
+internal sealed class LockManagerActor : ReceiveActor
+{
+    // ---- messages from key actors, the pub/sub subscription and the shutdown task ----
+
+    /// <summary>A key actor granted a lock: add it to the table.</summary>
+    public sealed record Granted(ActiveLock Lock);
+
+    /// <summary>A key actor's lock is released or lost: drop it from the table.</summary>
+    public sealed record Ended(string Key, string Token);
+
+    /// <summary>
+    /// A key actor has been quiet for the idle timeout. <paramref name="Received"/> counts the messages
+    /// it got from the manager; only when that equals what the manager sent is nothing in flight, and
+    /// the actor may stop without losing a request.
+    /// </summary>
+    public sealed record PassivationRequested(string Key, long Received);
+
+    /// <summary>A release of <paramref name="Key"/> was announced on Redis pub/sub (from any node).</summary>
+    public sealed record ReleaseAnnounced(string Key);
+
+    /// <summary>Refuse new and queued acquires, release every held lock, reply <see cref="ForceReleased"/>.</summary>
+    public sealed record BeginShutdown
+    {
+        public static BeginShutdown Instance { get; } = new();
+        private BeginShutdown() { }
+    }
+
+    /// <summary>How many key actors are alive now (diagnostics, tests, benchmarks); replies an int.</summary>
+    public sealed record CountKeyActors
+    {
+        public static CountKeyActors Instance { get; } = new();
+        private CountKeyActors() { }
+    }
+
+    private sealed class KeyChild(IActorRef actor)
+    {
+        public IActorRef Actor { get; } = actor;
+        public long Sent { get; set; }
+    }
+
+    public static Props Props(LockSettings settings, ILockStore store) =>
+        Akka.Actor.Props.Create<LockManagerActor>(settings, store);
+
+    private readonly LockSettings _settings;
+    private readonly ILockStore _store;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, KeyChild> _children = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, string> _keyOfChild = new();
+    private readonly Dictionary<string, ActiveLock> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, HashSet<string>> _keysOfOwner = new();
+    private long _childNames;
+    private long _aggregatorNames;
+
+    public LockManagerActor(LockSettings settings, ILockStore store)
+    {
+        _settings = settings;
+        _store = store;
+        Running();
+    }
+
+    // A key actor that throws has lost track of its holder and queue; restarting it empty would
+    // hide that. It is stopped instead, and its lock runs out on its TTL.
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(_ => Directive.Stop);
+
+    // ---- behaviours ----
+
+    private void Running()
+    {
+        Receive<Acquire>(OnAcquire);
+        Receive<BeginShutdown>(_ => OnBeginShutdown());
+        CommonReceives();
+    }
+
+    private void ShuttingDown()
+    {
+        Receive<Acquire>(request => Sender.Tell(new LockNotAcquired(request.Key ?? string.Empty,
+            AcquireFailure.ShuttingDown, $"Lock '{request.Key}' was not acquired: the node is shutting down.")));
+        Receive<BeginShutdown>(_ => ForceReleaseHeld(Sender));
+        CommonReceives();
+    }
+
+    private void CommonReceives()
+    {
+        Receive<Release>(OnRelease);
+        Receive<Extend>(OnExtend);
+        Receive<IsLocked>(OnIsLocked);
+        Receive<GetActiveLocks>(_ => Sender.Tell(new ActiveLocks(_active.Values.ToArray())));
+        Receive<ForceReleaseAll>(_ => ForceReleaseHeld(Sender));
+        Receive<Granted>(OnGranted);
+        Receive<Ended>(OnEnded);
+        Receive<ReleaseAnnounced>(OnReleaseAnnounced);
+        Receive<PassivationRequested>(OnPassivationRequested);
+        Receive<Terminated>(OnTerminated);
+        Receive<CountKeyActors>(_ => Sender.Tell(_children.Count));
+    }
+
+    // ---- requests ----
+
+    private void OnAcquire(Acquire request)
+    {
+        if (RequestValidator.Acquire(request, _settings) is { } problem)
+        {
+            Sender.Tell(new LockNotAcquired(request.Key ?? string.Empty, AcquireFailure.InvalidRequest, problem));
+            return;
+        }
+        Forward(ChildFor(request.Key), request);
+    }
+
+    private void OnRelease(Release request)
+    {
+        if (RequestValidator.Release(request, _settings) is { } problem)
+        {
+            Sender.Tell(new ReleaseFailed(request.Key ?? string.Empty, LockFailure.InvalidRequest, problem));
+            return;
+        }
+        if (_children.TryGetValue(request.Key, out var child)) Forward(child, request);
+        else StoreCalls.Release(_store, request.Key, request.Token, Sender);
+    }
+
+    private void OnExtend(Extend request)
+    {
+        if (RequestValidator.Extend(request, _settings) is { } problem)
+        {
+            Sender.Tell(new ExtendFailed(request.Key ?? string.Empty, LockFailure.InvalidRequest, problem));
+            return;
+        }
+        if (_children.TryGetValue(request.Key, out var child)) Forward(child, request);
+        else StoreCalls.Extend(_store, request.Key, request.Token, request.Ttl ?? _settings.DefaultTtl, Sender);
+    }
+
+    private void OnIsLocked(IsLocked request)
+    {
+        if (RequestValidator.Key(request.Key, _settings) is { } problem)
+        {
+            Sender.Tell(new LockStatusFailed(request.Key ?? string.Empty, LockFailure.InvalidRequest, problem));
+            return;
+        }
+        StoreCalls.Status(_store, request.Key, Sender);
+    }
+
+    // ---- the active-lock table and owners ----
+
+    private void OnGranted(Granted granted)
+    {
+        var entry = granted.Lock;
+        _active[entry.Key] = entry;
+        if (entry.Owner is null) return;
+        if (!_keysOfOwner.TryGetValue(entry.Owner, out var keys))
+        {
+            keys = new HashSet<string>(StringComparer.Ordinal);
+            _keysOfOwner[entry.Owner] = keys;
+            // Watching an owner that already stopped delivers Terminated at once, so a lock granted
+            // to an owner that died meanwhile is still released.
+            Context.Watch(entry.Owner);
+        }
+        keys.Add(entry.Key);
+    }
+
+    private void OnEnded(Ended ended)
+    {
+        if (!_active.TryGetValue(ended.Key, out var entry) || entry.Token != ended.Token) return;
+        _active.Remove(ended.Key);
+        if (entry.Owner is null || !_keysOfOwner.TryGetValue(entry.Owner, out var keys)) return;
+        keys.Remove(ended.Key);
+        if (keys.Count > 0) return;
+        _keysOfOwner.Remove(entry.Owner);
+        Context.Unwatch(entry.Owner);
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        var actor = terminated.ActorRef;
+        if (_keyOfChild.Remove(actor, out var key))
+        {
+            // Only a key actor that failed ends up here: passivated ones are unmapped first.
+            _children.Remove(key);
+            if (_active.Remove(key, out var entry))
+                _log.Error("Key actor for lock {Key} stopped unexpectedly; its lock will expire on its TTL ({Ttl})", key, entry.Ttl);
+            return;
+        }
+        if (!_keysOfOwner.Remove(actor, out var keys)) return;
+        _log.Debug("Owner {Owner} stopped; releasing its {Count} lock(s)", actor, keys.Count);
+        foreach (var ownedKey in keys)
+        {
+            if (_children.TryGetValue(ownedKey, out var child)) Tell(child, new KeyLockActor.OwnerStopped(actor));
+        }
+    }
+
+    // ---- key actors ----
+
+    private KeyChild ChildFor(string key)
+    {
+        if (_children.TryGetValue(key, out var child)) return child;
+        // Keys may hold any character, so actor names are generated; a new actor for a key whose
+        // previous actor is still stopping never collides with it.
+        var actor = Context.ActorOf(KeyLockActor.Props(key, _settings, _store), "key-" + ++_childNames);
+        Context.Watch(actor);
+        child = new KeyChild(actor);
+        _children[key] = child;
+        _keyOfChild[actor] = key;
+        return child;
+    }
+
+    private void Forward(KeyChild child, object message)
+    {
+        child.Sent++;
+        child.Actor.Forward(message);
+    }
+
+    private void Tell(KeyChild child, object message)
+    {
+        child.Sent++;
+        child.Actor.Tell(message, Self);
+    }
+
+    private void OnReleaseAnnounced(ReleaseAnnounced announced)
+    {
+        if (_children.TryGetValue(announced.Key, out var child)) Tell(child, KeyLockActor.KeyReleased.Instance);
+    }
+
+    private void OnPassivationRequested(PassivationRequested request)
+    {
+        if (!_children.TryGetValue(request.Key, out var child) || !child.Actor.Equals(Sender)) return;
+        if (child.Sent != request.Received) return; // a request is on its way to it: it is not idle
+        _children.Remove(request.Key);
+        _keyOfChild.Remove(child.Actor);
+        Context.Stop(child.Actor);
+    }
+
+    // ---- force release and shutdown ----
+
+    private void OnBeginShutdown()
+    {
+        _log.Info("Lock manager shutting down: refusing new locks, releasing {Count} held lock(s)", _active.Count);
+        Become(ShuttingDown);
+        foreach (var child in _children.Values) Tell(child, KeyLockActor.RefuseWaiters.Instance);
+        ForceReleaseHeld(Sender);
+    }
+
+    private void ForceReleaseHeld(IActorRef replyTo)
+    {
+        if (_active.Count == 0)
+        {
+            replyTo.Tell(new ForceReleased(0));
+            return;
+        }
+        var aggregator = Context.ActorOf(
+            ForceReleaseAggregator.Props(replyTo, _active.Count, _settings.ForceReleaseTimeout),
+            "force-release-" + ++_aggregatorNames);
+        foreach (var key in _active.Keys)
+        {
+            if (_children.TryGetValue(key, out var child)) Tell(child, new KeyLockActor.ForceRelease(aggregator));
+            else aggregator.Tell(new ReleaseFailed(key, LockFailure.NotHeld, $"Lock '{key}' has no key actor."));
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using Lock.Actors.Actors;
+using Lock.Actors.Redis;
+using StackExchange.Redis;
+using static Lock.Actors.LockProtocol;
+
+namespace Lock.Actors;
+
+/// <summary>
+/// The Akka extension that runs the lock subsystem of one ActorSystem: it reads <see cref="LockSettings"/>,
+/// takes or opens the Redis connection, starts the lock manager, subscribes to release notifications
+/// and registers the coordinated-shutdown task that releases every lock the node holds.
+/// <code>var locks = DistributedLocks.Get(system); locks.Manager.Ask(...); await locks.Service.AcquireAsync("key");</code>
+/// </summary>
+public sealed class DistributedLocks : IExtension
+{
+    /// <summary>Name of the coordinated-shutdown task, in phase before-actor-system-terminate.</summary>
+    public const string ShutdownTaskName = "lock-force-release";
+
+    private const string ReferenceResource = "Lock.Actors.reference.conf";
+
+    private readonly bool _ownsConnection;
+    private readonly ILoggingAdapter _log;
+
+    public DistributedLocks(ExtendedActorSystem system)
+    {
+        _log = Logging.GetLogger(system, typeof(DistributedLocks));
+        Settings = LockSettings.Create(system);
+
+        var setup = system.Settings.Setup.Get<DistributedLocksSetup>();
+        if (setup.HasValue)
+        {
+            Connection = setup.Value.Connection;
+        }
+        else
+        {
+            Connection = Connect(Settings);
+            _ownsConnection = true;
+        }
+
+        Keys = new LockKeys(Settings.KeyPrefix);
+        Store = new RedisLockStore(Connection, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry);
+        Manager = system.SystemActorOf(LockManagerActor.Props(Settings, Store), "lock-manager");
+        Service = new LockService(system, Manager, Settings);
+        system.SystemActorOf(LockLostListener.Props(Service), "lock-lost-listener");
+
+        var manager = Manager;
+        Subscribed = Store.SubscribeReleasesAsync(key => manager.Tell(new LockManagerActor.ReleaseAnnounced(key)));
+        Subscribed.ContinueWith(
+            t => _log.Warning("Release notifications are not subscribed yet ({Error}); waiters fall back to lock.retry-interval",
+                t.Exception?.GetBaseException().Message),
+            TaskContinuationOptions.OnlyOnFaulted);
+
+        CoordinatedShutdown.Get(system).AddTask(
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate, ShutdownTaskName, ReleaseAllOnShutdownAsync);
+        system.RegisterOnTermination(DisposeConnection);
+    }
+
+    /// <summary>The extension of <paramref name="system"/>, started on first use.</summary>
+    public static DistributedLocks Get(ActorSystem system) =>
+        system.WithExtension<DistributedLocks, DistributedLocksProvider>();
+
+    /// <summary>The library's reference configuration (the <c>lock</c> section with every default).</summary>
+    public static Config DefaultConfig() => ConfigurationFactory.FromResource<DistributedLocks>(ReferenceResource);
+
+    public LockSettings Settings { get; }
+
+    /// <summary>The lock manager: send it the messages of <see cref="LockProtocol"/>.</summary>
+    public IActorRef Manager { get; }
+
+    /// <summary>The facade for code that is not an actor.</summary>
+    public LockService Service { get; }
+
+    /// <summary>The Redis connection in use: the application's (never disposed here) or one opened from settings.</summary>
+    public IConnectionMultiplexer Connection { get; }
+
+    internal LockKeys Keys { get; }
+
+    internal ILockStore Store { get; }
+
+    /// <summary>Completes when release notifications are subscribed.</summary>
+    internal Task Subscribed { get; }
+
+    /// <summary>Adds the reference configuration under the system's own, once per system.</summary>
+    internal static void InjectDefaults(ActorSystem system)
+    {
+        if (!system.Settings.Config.HasPath(LockSettings.ConfigPath + ".key-prefix"))
+            system.Settings.InjectTopLevelFallback(DefaultConfig());
+    }
+
+    private static IConnectionMultiplexer Connect(LockSettings settings)
+    {
+        var options = ConfigurationOptions.Parse(settings.RedisConfiguration);
+        // A node may start before Redis does: connect in the background unless the string says otherwise.
+        if (!settings.RedisConfiguration.Contains("abortConnect", StringComparison.OrdinalIgnoreCase))
+            options.AbortOnConnectFail = false;
+        // A lock caller has its own timeout; queueing commands while Redis is down would only hide the outage.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        options.ClientName ??= "lock-actors";
+        return ConnectionMultiplexer.Connect(options);
+    }
+
+    private async Task<Akka.Done> ReleaseAllOnShutdownAsync()
+    {
+        try
+        {
+            var reply = await Manager.Ask<ForceReleased>(
+                LockManagerActor.BeginShutdown.Instance, Settings.ForceReleaseTimeout + Settings.OperationTimeout)
+                .ConfigureAwait(false);
+            _log.Info("Coordinated shutdown released {Count} lock(s)", reply.Count);
+        }
+        catch (Exception e)
+        {
+            _log.Warning("Coordinated shutdown could not release every lock; the rest expire on their TTL: {Error}", e.Message);
+        }
+        return Akka.Done.Instance;
+    }
+
+    private void DisposeConnection()
+    {
+        try
+        {
+            Store.UnsubscribeReleasesAsync().Wait(Settings.OperationTimeout);
+        }
+        catch (Exception)
+        {
+            // The connection may already be gone; nothing is left to unsubscribe from.
+        }
+        if (_ownsConnection) Connection.Dispose();
+    }
+}

@@ -1,0 +1,136 @@
+using Akka.Actor;
+using Akka.Event;
+using Lock.Actors.Redis;
+
+namespace Lock.Actors;
+
+/// <summary>
+/// Every message the lock manager understands and every reply it sends.
+/// Replies go to the sender, so <c>Ask</c> works; <c>using static Lock.Actors.LockProtocol;</c>
+/// brings the names into scope.
+/// </summary>
+public static class LockProtocol
+{
+    /// <summary>Why an <see cref="Acquire"/> did not get the lock.</summary>
+    public enum AcquireFailure
+    {
+        /// <summary>The key stayed held by someone else for the whole timeout.</summary>
+        Timeout,
+        /// <summary>Redis failed or did not answer in time; the outcome was not a grant.</summary>
+        Unavailable,
+        /// <summary>The request itself was malformed (key, TTL or timeout).</summary>
+        InvalidRequest,
+        /// <summary>The node is shutting down and takes no new locks.</summary>
+        ShuttingDown,
+    }
+
+    /// <summary>Why a release, extend or status request failed.</summary>
+    public enum LockFailure
+    {
+        /// <summary>The token does not hold the key (wrong, stale, expired or taken over).</summary>
+        NotHeld,
+        /// <summary>Redis failed or did not answer in time.</summary>
+        Unavailable,
+        /// <summary>The request itself was malformed.</summary>
+        InvalidRequest,
+    }
+
+    /// <summary>
+    /// Take the lock on <paramref name="Key"/>, waiting up to <paramref name="Timeout"/> while it is held.
+    /// <paramref name="Owner"/>, when given, is watched: its locks are released when it stops, and it
+    /// receives <see cref="LockLost"/>.
+    /// </summary>
+    public sealed record Acquire(
+        string Key,
+        TimeSpan? Ttl = null,
+        TimeSpan? Timeout = null,
+        bool AutoExtend = false,
+        IActorRef? Owner = null);
+
+    /// <summary>The lock is held by the requester until <see cref="Ttl"/> passes or it is released.</summary>
+    public sealed record LockAcquired(string Key, string Token, long FencingToken, TimeSpan Ttl) : IDeadLetterSuppression
+    {
+        public override string ToString() =>
+            $"LockAcquired {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, FencingToken = {FencingToken}, Ttl = {Ttl} }}";
+    }
+
+    /// <summary>The lock was not granted; <see cref="Message"/> says why, naming the key.</summary>
+    public sealed record LockNotAcquired(string Key, AcquireFailure Reason, string Message) : IDeadLetterSuppression;
+
+    /// <summary>Give the lock back. Only the token that holds it releases anything.</summary>
+    public sealed record Release(string Key, string Token)
+    {
+        public override string ToString() => $"Release {{ Key = {Key}, Token = {LockTokens.Redact(Token)} }}";
+    }
+
+    public sealed record LockReleased(string Key) : IDeadLetterSuppression;
+
+    public sealed record ReleaseFailed(string Key, LockFailure Reason, string Message) : IDeadLetterSuppression;
+
+    /// <summary>Reset the lock's TTL to <paramref name="Ttl"/> (or the TTL it was taken with).</summary>
+    public sealed record Extend(string Key, string Token, TimeSpan? Ttl = null)
+    {
+        public override string ToString() =>
+            $"Extend {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, Ttl = {Ttl} }}";
+    }
+
+    public sealed record LockExtended(string Key, TimeSpan Ttl) : IDeadLetterSuppression;
+
+    public sealed record ExtendFailed(string Key, LockFailure Reason, string Message) : IDeadLetterSuppression;
+
+    /// <summary>Is the key held by anyone, on any node?</summary>
+    public sealed record IsLocked(string Key);
+
+    /// <summary>
+    /// <paramref name="RemainingTtl"/> is null when the key is free, and also when it is held without
+    /// an expiry (written by something other than this library).
+    /// </summary>
+    public sealed record LockStatus(string Key, bool Locked, TimeSpan? RemainingTtl) : IDeadLetterSuppression;
+
+    /// <summary>The reply to <see cref="IsLocked"/> when the question could not be answered.</summary>
+    public sealed record LockStatusFailed(string Key, LockFailure Reason, string Message) : IDeadLetterSuppression;
+
+    /// <summary>Ask for the locks this node holds right now.</summary>
+    public sealed record GetActiveLocks
+    {
+        public static GetActiveLocks Instance { get; } = new();
+        private GetActiveLocks() { }
+    }
+
+    /// <summary>One entry of the manager's active-lock table.</summary>
+    public sealed record ActiveLock(
+        string Key,
+        string Token,
+        long FencingToken,
+        IActorRef? Owner,
+        DateTimeOffset AcquiredAt,
+        TimeSpan Ttl,
+        bool AutoExtend)
+    {
+        public override string ToString() =>
+            $"ActiveLock {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, FencingToken = {FencingToken}, " +
+            $"Owner = {Owner}, AcquiredAt = {AcquiredAt:O}, Ttl = {Ttl}, AutoExtend = {AutoExtend} }}";
+    }
+
+    public sealed record ActiveLocks(IReadOnlyList<ActiveLock> Locks) : IDeadLetterSuppression;
+
+    /// <summary>Release every lock this node holds (what coordinated shutdown does).</summary>
+    public sealed record ForceReleaseAll
+    {
+        public static ForceReleaseAll Instance { get; } = new();
+        private ForceReleaseAll() { }
+    }
+
+    /// <summary>How many held locks were deleted from Redis by a <see cref="ForceReleaseAll"/>.</summary>
+    public sealed record ForceReleased(int Count) : IDeadLetterSuppression;
+
+    /// <summary>
+    /// Pushed to the lock's owner (and published on the event stream) when a lock this node held is
+    /// gone without a release: its TTL ran out, or the watchdog found it expired, taken or wiped.
+    /// </summary>
+    public sealed record LockLost(string Key, string Token, string Reason) : IDeadLetterSuppression
+    {
+        public override string ToString() =>
+            $"LockLost {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, Reason = {Reason} }}";
+    }
+}

@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Event;
+using static Lock.Actors.LockProtocol;
+
+namespace Lock.Actors;
+
+/// <summary>
+/// The lock API for code that is not an actor, mirroring the original service:
+/// acquire, release, extend, is-locked, force-release-all. Each call is one Ask to the lock manager.
+/// </summary>
+public sealed class LockService
+{
+    private readonly IActorRef _manager;
+    private readonly LockSettings _settings;
+    private readonly ILoggingAdapter _log;
+    private readonly ConcurrentDictionary<string, LockHandle> _handles = new(StringComparer.Ordinal);
+
+    internal LockService(ActorSystem system, IActorRef manager, LockSettings settings)
+    {
+        _manager = manager;
+        _settings = settings;
+        _log = Logging.GetLogger(system, typeof(LockService));
+    }
+
+    /// <summary>
+    /// Takes the lock, waiting up to <paramref name="timeout"/> while it is held elsewhere.
+    /// Returns null when it stayed held for the whole timeout; throws <see cref="LockAcquireException"/>
+    /// when the request is invalid, Redis is unavailable or the node is shutting down.
+    /// </summary>
+    public Task<LockHandle?> TryAcquireAsync(
+        string key, TimeSpan? ttl = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        TryAcquireAsync(key, ttl, timeout, autoExtend: false, cancellationToken);
+
+    /// <inheritdoc cref="TryAcquireAsync(string, TimeSpan?, TimeSpan?, CancellationToken)"/>
+    /// <param name="autoExtend">Keep extending the lock (at a third of its TTL) until it is released.</param>
+    public async Task<LockHandle?> TryAcquireAsync(
+        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default)
+    {
+        var reply = await AcquireCoreAsync(key, ttl, timeout, autoExtend, cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            LockAcquired acquired => Track(acquired),
+            LockNotAcquired { Reason: AcquireFailure.Timeout } => null,
+            LockNotAcquired failed => throw new LockAcquireException(failed.Key, failed.Reason, failed.Message),
+            _ => throw Unexpected(key, reply),
+        };
+    }
+
+    /// <summary>Takes the lock or throws <see cref="LockAcquireException"/> carrying the reason.</summary>
+    public Task<LockHandle> AcquireAsync(
+        string key, TimeSpan? ttl = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        AcquireAsync(key, ttl, timeout, autoExtend: false, cancellationToken);
+
+    /// <inheritdoc cref="AcquireAsync(string, TimeSpan?, TimeSpan?, CancellationToken)"/>
+    /// <param name="autoExtend">Keep extending the lock (at a third of its TTL) until it is released.</param>
+    public async Task<LockHandle> AcquireAsync(
+        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default)
+    {
+        var reply = await AcquireCoreAsync(key, ttl, timeout, autoExtend, cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            LockAcquired acquired => Track(acquired),
+            LockNotAcquired failed => throw new LockAcquireException(failed.Key, failed.Reason, failed.Message),
+            _ => throw Unexpected(key, reply),
+        };
+    }
+
+    /// <summary>True when the token held the key and it is now free; false when the token did not hold it.</summary>
+    public async Task<bool> ReleaseAsync(string key, string token)
+    {
+        var reply = await AskAsync(key, new Release(key, token), _settings.OperationTimeout).ConfigureAwait(false);
+        return reply switch
+        {
+            LockReleased => true,
+            ReleaseFailed { Reason: LockFailure.NotHeld } => false,
+            ReleaseFailed failed => throw new LockOperationException(failed.Key, failed.Reason, failed.Message),
+            _ => throw Unexpected(key, reply),
+        };
+    }
+
+    /// <summary>True when the token holds the key and its TTL was reset; false when it does not hold it.</summary>
+    public async Task<bool> ExtendAsync(string key, string token, TimeSpan? ttl = null)
+    {
+        var reply = await AskAsync(key, new Extend(key, token, ttl), _settings.OperationTimeout).ConfigureAwait(false);
+        return reply switch
+        {
+            LockExtended => true,
+            ExtendFailed { Reason: LockFailure.NotHeld } => false,
+            ExtendFailed failed => throw new LockOperationException(failed.Key, failed.Reason, failed.Message),
+            _ => throw Unexpected(key, reply),
+        };
+    }
+
+    /// <summary>Whether the key is held by anyone, on any node.</summary>
+    public async Task<bool> IsLockedAsync(string key) => (await GetStatusAsync(key).ConfigureAwait(false)).Locked;
+
+    /// <summary>Whether the key is held, and its remaining TTL.</summary>
+    public async Task<LockStatus> GetStatusAsync(string key)
+    {
+        var reply = await AskAsync(key, new IsLocked(key), _settings.OperationTimeout).ConfigureAwait(false);
+        return reply switch
+        {
+            LockStatus status => status,
+            LockStatusFailed failed => throw new LockOperationException(failed.Key, failed.Reason, failed.Message),
+            _ => throw Unexpected(key, reply),
+        };
+    }
+
+    /// <summary>The locks this node holds now.</summary>
+    public async Task<IReadOnlyList<ActiveLock>> GetActiveLocksAsync() =>
+        (await _manager.Ask<ActiveLocks>(GetActiveLocks.Instance, _settings.OperationTimeout).ConfigureAwait(false)).Locks;
+
+    /// <summary>Releases every lock this node holds; returns how many were deleted from Redis.</summary>
+    public async Task<int> ForceReleaseAllAsync()
+    {
+        var reply = await _manager.Ask<ForceReleased>(
+            ForceReleaseAll.Instance, _settings.ForceReleaseTimeout + _settings.OperationTimeout).ConfigureAwait(false);
+        return reply.Count;
+    }
+
+    internal void OnLockLost(LockLost lost)
+    {
+        if (_handles.TryRemove(lost.Token, out var handle)) handle.MarkLost();
+    }
+
+    internal void Forget(LockHandle handle) => _handles.TryRemove(handle.Token, out _);
+
+    internal void LogDisposeFailure(string key, Exception error) =>
+        _log.Warning("Releasing lock {Key} on dispose failed; it frees itself when its TTL runs out: {Error}", key, error.Message);
+
+    private async Task<object> AcquireCoreAsync(
+        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken)
+    {
+        // The manager always answers by the request's own timeout; the margin only covers a node
+        // too overloaded to answer at all.
+        var wait = timeout ?? _settings.DefaultTimeout;
+        var askTimeout = wait < TimeSpan.Zero || wait > Actors.RequestValidator.MaxTimeout
+            ? _settings.OperationTimeout
+            : wait + _settings.OperationTimeout;
+        return await AskAsync(key, new Acquire(key, ttl, timeout, autoExtend), askTimeout, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    private async Task<object> AskAsync(
+        string key, object request, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _manager.Ask<object>(request, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException e)
+        {
+            var message = $"The lock manager did not answer about lock '{key}' within {timeout}.";
+            throw request is Acquire
+                ? new LockAcquireException(key ?? string.Empty, AcquireFailure.Unavailable, message, e)
+                : new LockOperationException(key ?? string.Empty, LockFailure.Unavailable, message, e);
+        }
+    }
+
+    private LockHandle Track(LockAcquired acquired)
+    {
+        var handle = new LockHandle(this, acquired.Key, acquired.Token, acquired.FencingToken, acquired.Ttl);
+        _handles[acquired.Token] = handle;
+        return handle;
+    }
+
+    private static InvalidOperationException Unexpected(string key, object reply) =>
+        new($"Unexpected reply about lock '{key}': {reply.GetType().Name}.");
+}

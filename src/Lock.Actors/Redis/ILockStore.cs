@@ -1,0 +1,23 @@
+namespace Lock.Actors.Redis;
+
+/// <summary>
+/// The seam between the actors and Redis. Every call is one round trip and never blocks; a failure
+/// (connection lost, timeout, server error) surfaces as a faulted task.
+/// </summary>
+internal interface ILockStore
+{
+    Task<AcquireOutcome> TryAcquireAsync(string key, string token, TimeSpan ttl);
+
+    /// <summary>True when the token held the key and the lock is now gone (waiters are notified).</summary>
+    Task<bool> ReleaseAsync(string key, string token);
+
+    /// <summary>True when the token holds the key and its TTL is now <paramref name="ttl"/>.</summary>
+    Task<bool> ExtendAsync(string key, string token, TimeSpan ttl);
+
+    Task<KeyState> GetStateAsync(string key);
+
+    /// <summary>Calls <paramref name="onReleased"/> with the key of every release announced under the prefix.</summary>
+    Task SubscribeReleasesAsync(Action<string> onReleased);
+
+    Task UnsubscribeReleasesAsync();
+}

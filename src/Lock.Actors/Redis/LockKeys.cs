@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Lock.Actors.Redis;
+
+/// <summary>
+/// The one place Redis names are built. A lock on <c>orders:42</c> with prefix <c>lock:</c> lives at
+/// <c>lock:{orders:42}</c>, its fencing counter at <c>lock:fence:{orders:42}</c>; the braces are a
+/// Redis Cluster hash tag, so both keys of one script share a slot.
+/// </summary>
+internal sealed class LockKeys
+{
+    private const string FenceInfix = "fence:";
+    private const string HashedTagMarker = "#";
+
+    public LockKeys(string prefix)
+    {
+        Prefix = prefix;
+        ReleaseChannel = RedisChannel.Literal(prefix + "released");
+    }
+
+    public string Prefix { get; }
+
+    /// <summary>The pub/sub channel on which every release under this prefix is announced (payload: the key).</summary>
+    public RedisChannel ReleaseChannel { get; }
+
+    /// <summary>The SCAN pattern that matches lock keys and never fencing counters.</summary>
+    public string LockKeyPattern => EscapeGlob(Prefix) + "{*";
+
+    public RedisKey LockKey(string key) => Prefix + Tagged(key);
+
+    public RedisKey FenceKey(string key) => Prefix + FenceInfix + Tagged(key);
+
+    /// <summary>The application key a lock key was built from, or null when it is not one of ours.</summary>
+    public string? KeyOf(string lockKey)
+    {
+        if (!lockKey.StartsWith(Prefix, StringComparison.Ordinal)) return null;
+        var rest = lockKey.AsSpan(Prefix.Length);
+        if (rest.Length < 3 || rest[0] != '{') return null;
+        if (rest[1] == HashedTagMarker[0])
+        {
+            var close = rest.IndexOf('}');
+            return close < 0 ? null : rest[(close + 1)..].ToString();
+        }
+        return rest[^1] == '}' ? rest[1..^1].ToString() : null;
+    }
+
+    // A key that contains a brace cannot be its own hash tag (Redis would cut the tag at the brace,
+    // and "{}" would disable it), so such keys are tagged with a digest and appended after the tag.
+    private static string Tagged(string key)
+    {
+        if (key.AsSpan().IndexOfAny('{', '}') < 0) return "{" + key + "}";
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        return "{" + HashedTagMarker + Convert.ToHexStringLower(digest.AsSpan(0, 8)) + "}" + key;
+    }
+
+    private static string EscapeGlob(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\') builder.Append('\\');
+            builder.Append(c);
+        }
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,77 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit.Xunit2;
+using Lock.Actors.Actors;
+using Xunit.Abstractions;
+
+namespace Lock.Actors.Tests.Infrastructure;
+
+/// <summary>
+/// Base of the behaviour specs on real Redis: a TestKit whose ActorSystem runs the lock extension
+/// under a key prefix of its own, plus helpers to start more nodes (ActorSystems) against the same Redis.
+/// </summary>
+public abstract class LockSpec : TestKit
+{
+    private readonly List<ActorSystem> _extraSystems = new();
+
+    protected LockSpec(RedisFixture redis, ITestOutputHelper output, string extraConfig = "", string? prefix = null)
+        : this(redis, output, extraConfig, prefix ?? NewPrefix(), 0)
+    {
+    }
+
+    private LockSpec(RedisFixture redis, ITestOutputHelper output, string extraConfig, string prefix, int _)
+        : base(NodeConfig(redis.Configuration, prefix, extraConfig), "node-a", output)
+    {
+        Redis = redis;
+        Prefix = prefix;
+        ExtraConfig = extraConfig;
+        Locks = DistributedLocks.Get(Sys);
+        Locks.Subscribed.Wait(TimeSpan.FromSeconds(10));
+    }
+
+    protected RedisFixture Redis { get; }
+
+    /// <summary>The key prefix of this test: no other test writes under it.</summary>
+    protected string Prefix { get; }
+
+    protected string ExtraConfig { get; }
+
+    protected DistributedLocks Locks { get; }
+
+    protected IActorRef Manager => Locks.Manager;
+
+    public static string NewPrefix() => $"t{Guid.NewGuid():N}"[..12] + ":";
+
+    public static Config NodeConfig(string redisConfiguration, string prefix, string extraConfig = "") =>
+        ConfigurationFactory.ParseString($$"""
+            {{extraConfig}}
+            lock {
+              key-prefix = "{{prefix}}"
+              redis.configuration = "{{redisConfiguration}}"
+            }
+            akka.loglevel = INFO
+            """).WithFallback(DistributedLocks.DefaultConfig());
+
+    /// <summary>Starts another node on the same Redis and prefix (torn down with the test).</summary>
+    protected async Task<DistributedLocks> StartNodeAsync(string name, string? extraConfig = null)
+    {
+        var system = ActorSystem.Create(name, NodeConfig(Redis.Configuration, Prefix, extraConfig ?? ExtraConfig));
+        _extraSystems.Add(system);
+        var locks = DistributedLocks.Get(system);
+        await locks.Subscribed.WaitAsync(TimeSpan.FromSeconds(10));
+        return locks;
+    }
+
+    /// <summary>The Redis key of a lock in this test.</summary>
+    protected string RedisKey(string key) => Locks.Keys.LockKey(key)!;
+
+    protected async Task<int> KeyActorCountAsync(DistributedLocks? node = null) =>
+        await (node ?? Locks).Manager.Ask<int>(LockManagerActor.CountKeyActors.Instance, RemainingOrDefault);
+
+    protected override void AfterAll()
+    {
+        foreach (var system in _extraSystems)
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        base.AfterAll();
+    }
+}
