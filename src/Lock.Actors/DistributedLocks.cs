@@ -46,12 +46,7 @@ public sealed class DistributedLocks : IExtension
         Service = new LockService(system, Manager, Settings);
         system.SystemActorOf(LockLostListener.Props(Service), "lock-lost-listener");
 
-        var manager = Manager;
-        Subscribed = Store.SubscribeReleasesAsync(key => manager.Tell(new LockManagerActor.ReleaseAnnounced(key)));
-        Subscribed.ContinueWith(
-            t => _log.Warning("Release notifications are not subscribed yet ({Error}); waiters fall back to lock.retry-interval",
-                t.Exception?.GetBaseException().Message),
-            TaskContinuationOptions.OnlyOnFaulted);
+        Subscribed = SubscribeUntilDoneAsync(system.WhenTerminated);
 
         CoordinatedShutdown.Get(system).AddTask(
             CoordinatedShutdown.PhaseBeforeActorSystemTerminate, ShutdownTaskName, ReleaseAllOnShutdownAsync);
@@ -100,6 +95,33 @@ public sealed class DistributedLocks : IExtension
         options.BacklogPolicy = BacklogPolicy.FailFast;
         options.ClientName ??= "lock-actors";
         return ConnectionMultiplexer.Connect(options);
+    }
+
+    // The pub/sub connection may come up after the interactive one (or Redis may be down at start),
+    // and a fail-fast connection refuses SUBSCRIBE until then: keep trying. Once subscribed, the
+    // client re-subscribes by itself after reconnects. Until then waiters use lock.retry-interval.
+    private async Task SubscribeUntilDoneAsync(Task terminated)
+    {
+        var manager = Manager;
+        var warned = false;
+        while (!terminated.IsCompleted)
+        {
+            try
+            {
+                await Store.SubscribeReleasesAsync(key => manager.Tell(new LockManagerActor.ReleaseAnnounced(key)))
+                    .ConfigureAwait(false);
+                if (warned) _log.Info("Release notifications subscribed");
+                return;
+            }
+            catch (Exception e)
+            {
+                if (!warned)
+                    _log.Warning("Release notifications are not subscribed yet ({Error}); retrying, waiters fall back to lock.retry-interval",
+                        e.Message);
+                warned = true;
+                await Task.WhenAny(terminated, Task.Delay(Settings.RetryInterval)).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task<Akka.Done> ReleaseAllOnShutdownAsync()

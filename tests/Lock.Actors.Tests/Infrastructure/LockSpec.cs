@@ -53,20 +53,20 @@ public abstract class LockSpec : TestKit
             """).WithFallback(DistributedLocks.DefaultConfig());
 
     /// <summary>Starts another node on the same Redis and prefix (torn down with the test).</summary>
-    protected async Task<DistributedLocks> StartNodeAsync(string name, string? extraConfig = null)
+    protected async Task<Node> StartNodeAsync(string name, string? extraConfig = null)
     {
         var system = ActorSystem.Create(name, NodeConfig(Redis.Configuration, Prefix, extraConfig ?? ExtraConfig));
         _extraSystems.Add(system);
         var locks = DistributedLocks.Get(system);
         await locks.Subscribed.WaitAsync(TimeSpan.FromSeconds(10));
-        return locks;
+        return new Node(system, locks);
     }
 
     /// <summary>The Redis key of a lock in this test.</summary>
     protected string RedisKey(string key) => Locks.Keys.LockKey(key)!;
 
-    protected async Task<int> KeyActorCountAsync(DistributedLocks? node = null) =>
-        await (node ?? Locks).Manager.Ask<int>(LockManagerActor.CountKeyActors.Instance, RemainingOrDefault);
+    protected async Task<int> KeyActorCountAsync(IActorRef? manager = null) =>
+        await (manager ?? Manager).Ask<int>(LockManagerActor.CountKeyActors.Instance, RemainingOrDefault);
 
     protected override void AfterAll()
     {

@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Lock.Actors.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Lock.Actors.LockProtocol;
+
+namespace Lock.Actors.Tests.Actors;
+
+/// <summary>Two nodes (ActorSystems, each with its own connection) contending on the same keys.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class ContentionSpec(RedisFixture redis, ITestOutputHelper output)
+    // A long fallback interval: any hand-off faster than it was driven by the release notification.
+    : LockSpec(redis, output, "lock.retry-interval = 5s")
+{
+    [Fact]
+    public async Task Waiter_on_another_node_is_woken_by_the_release_without_waiting_out_the_retry_interval()
+    {
+        var nodeB = await StartNodeAsync("node-b");
+        Manager.Tell(new Acquire("daily-job", Ttl: TimeSpan.FromSeconds(30)));
+        var holder = await ExpectMsgAsync<LockAcquired>();
+
+        var waiter = CreateTestProbe();
+        nodeB.Manager.Tell(new Acquire("daily-job", Timeout: TimeSpan.FromSeconds(10)), waiter);
+        // Mutual exclusion: while node A holds the key, node B gets nothing.
+        await waiter.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        Manager.Tell(new Release("daily-job", holder.Token));
+        await ExpectMsgAsync<LockReleased>();
+        // Well inside the 5 s fallback and the 30 s TTL: only the notification can explain it.
+        var next = await waiter.ExpectMsgAsync<LockAcquired>(TimeSpan.FromSeconds(2));
+        Assert.True(next.FencingToken > holder.FencingToken);
+    }
+
+    [Fact]
+    public async Task Waiters_on_one_node_are_served_first_in_first_out_with_increasing_fencing_tokens()
+    {
+        var nodeB = await StartNodeAsync("node-b");
+        Manager.Tell(new Acquire("fifo"));
+        var first = await ExpectMsgAsync<LockAcquired>();
+
+        var waiters = Enumerable.Range(0, 3).Select(_ => CreateTestProbe()).ToList();
+        foreach (var waiter in waiters)
+            nodeB.Manager.Tell(new Acquire("fifo", Timeout: TimeSpan.FromSeconds(10)), waiter);
+        foreach (var waiter in waiters) await waiter.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+
+        Manager.Tell(new Release("fifo", first.Token));
+        await ExpectMsgAsync<LockReleased>();
+
+        var previous = first.FencingToken;
+        for (var i = 0; i < waiters.Count; i++)
+        {
+            var granted = await waiters[i].ExpectMsgAsync<LockAcquired>(TimeSpan.FromSeconds(2));
+            Assert.True(granted.FencingToken > previous, "fencing tokens must increase at each hand-off");
+            previous = granted.FencingToken;
+            // Nobody behind the head holds the key at the same time.
+            foreach (var later in waiters.Skip(i + 1)) await later.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+            nodeB.Manager.Tell(new Release("fifo", granted.Token), waiters[i]);
+            await waiters[i].ExpectMsgAsync<LockReleased>();
+        }
+    }
+
+    [Fact]
+    public async Task Two_nodes_hammering_one_key_never_hold_it_at_once_and_fencing_tokens_follow_the_order_of_entry()
+    {
+        var nodeB = await StartNodeAsync("node-b");
+        var services = new[] { Locks.Service, nodeB.Service };
+        var occupancy = 0;
+        var maxOccupancy = 0;
+        var entries = new ConcurrentQueue<long>();
+        var gate = new object();
+        long lastFence = 0;
+        var outOfOrder = 0;
+
+        var workers = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            var service = services[i % 2];
+            for (var n = 0; n < 15; n++)
+            {
+                await using var handle = await service.AcquireAsync("hot", TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+                var now = Interlocked.Increment(ref occupancy);
+                lock (gate)
+                {
+                    maxOccupancy = Math.Max(maxOccupancy, now);
+                    if (handle.FencingToken <= lastFence) outOfOrder++;
+                    lastFence = handle.FencingToken;
+                }
+                entries.Enqueue(handle.FencingToken);
+                await Task.Yield();
+                Interlocked.Decrement(ref occupancy);
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+
+        Assert.Equal(1, maxOccupancy);
+        Assert.Equal(0, outOfOrder);
+        Assert.Equal(8 * 15, entries.Count);
+        Assert.False(await Redis.Db.KeyExistsAsync(RedisKey("hot")));
+    }
+
+    [Fact]
+    public async Task A_lock_that_expires_instead_of_being_released_is_taken_by_the_waiter_at_its_ttl()
+    {
+        var nodeB = await StartNodeAsync("node-b");
+        // A holder that never releases (a crashed process): only the TTL frees the key.
+        await Redis.Db.StringSetAsync(RedisKey("crashed"), "dead-holder", TimeSpan.FromMilliseconds(700));
+
+        var waiter = CreateTestProbe();
+        nodeB.Manager.Tell(new Acquire("crashed", Timeout: TimeSpan.FromSeconds(10)), waiter);
+        // The fallback timer is capped by the holder's remaining TTL, not the 5 s retry interval.
+        await waiter.ExpectMsgAsync<LockAcquired>(TimeSpan.FromSeconds(2));
+    }
+}
