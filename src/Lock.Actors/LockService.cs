@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Event;
+using Lock.Actors.Actors;
 using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors;
@@ -135,11 +136,32 @@ public sealed class LockService
         // The manager always answers by the request's own timeout; the margin only covers a node
         // too overloaded to answer at all.
         var wait = timeout ?? _settings.DefaultTimeout;
-        var askTimeout = wait < TimeSpan.Zero || wait > Actors.RequestValidator.MaxTimeout
+        var askTimeout = wait < TimeSpan.Zero || wait > RequestValidator.MaxTimeout
             ? _settings.OperationTimeout
             : wait + _settings.OperationTimeout;
-        return await AskAsync(key, new Acquire(key, ttl, timeout, autoExtend), askTimeout, cancellationToken)
-            .ConfigureAwait(false);
+        var request = new Acquire(key, ttl, timeout, autoExtend);
+        IActorRef? replyTo = null;
+        try
+        {
+            return await _manager.Ask<object>(
+                asker =>
+                {
+                    replyTo = asker;
+                    return request;
+                },
+                askTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or AskTimeoutException)
+        {
+            // A grant racing with the cancellation would reach a finished Ask and be dropped, with
+            // nobody holding the token: the key actor gives such a lock back.
+            if (replyTo is not null && key is not null)
+                _manager.Tell(new LockManagerActor.AbandonAcquire(key, replyTo));
+            if (e is AskTimeoutException)
+                throw new LockAcquireException(key ?? string.Empty, AcquireFailure.Unavailable,
+                    $"The lock manager did not answer about lock '{key}' within {askTimeout}.", e);
+            throw;
+        }
     }
 
     private async Task<object> AskAsync(
@@ -151,10 +173,8 @@ public sealed class LockService
         }
         catch (AskTimeoutException e)
         {
-            var message = $"The lock manager did not answer about lock '{key}' within {timeout}.";
-            throw request is Acquire
-                ? new LockAcquireException(key ?? string.Empty, AcquireFailure.Unavailable, message, e)
-                : new LockOperationException(key ?? string.Empty, LockFailure.Unavailable, message, e);
+            throw new LockOperationException(key ?? string.Empty, LockFailure.Unavailable,
+                $"The lock manager did not answer about lock '{key}' within {timeout}.", e);
         }
     }
 

@@ -32,6 +32,12 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     /// <summary>Release the local holder's lock and tell <paramref name="ReplyTo"/> the outcome.</summary>
     public sealed record ForceRelease(IActorRef ReplyTo);
 
+    /// <summary>
+    /// The requester behind <paramref name="ReplyTo"/> stopped waiting (its Ask was cancelled or timed
+    /// out): drop its request, or give the lock back if it was granted into the void.
+    /// </summary>
+    public sealed record Abandon(IActorRef ReplyTo);
+
     /// <summary>The node is shutting down: every queued waiter is refused.</summary>
     public sealed record RefuseWaiters
     {
@@ -69,12 +75,10 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         // a timeout (the key was held), before it an outage.
         public bool HeardFromStore { get; set; }
 
-        // An Ask that timed out or was cancelled, or an owner that stopped: nobody would use the lock.
-        // A best-effort local check (remote refs never report it) that saves a grant nobody receives;
-        // correctness rests on Context.Watch of owners in the manager and on the TTL, not on this.
+        // An owner that already stopped: nobody would use the lock. A best-effort local check (remote
+        // refs never report it) that saves a grant; correctness rests on the manager watching owners.
 #pragma warning disable CS0618 // IsTerminated is discouraged as a liveness signal; here it is only a shortcut
-        public bool IsGone =>
-            ReplyTo is IInternalActorRef { IsTerminated: true } || Owner is IInternalActorRef { IsTerminated: true };
+        public bool IsGone => Owner is IInternalActorRef { IsTerminated: true };
 #pragma warning restore CS0618
     }
 
@@ -93,6 +97,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         public string Token { get; } = waiter.Token;
         public long FencingToken { get; } = fencingToken;
         public IActorRef? Owner { get; } = waiter.Owner;
+        public IActorRef GrantedTo { get; } = waiter.ReplyTo;
         public bool AutoExtend { get; } = waiter.AutoExtend;
         public TimeSpan Ttl { get; set; } = waiter.Ttl;
 
@@ -102,7 +107,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         public bool Releasing { get; set; }
     }
 
-    private enum ReleaseCause { Request, OwnerStopped, Forced }
+    private enum ReleaseCause { Request, OwnerStopped, Abandoned, Forced }
 
     private sealed record ReleaseCall(string Token, IActorRef? ReplyTo, ReleaseCause Cause);
 
@@ -167,6 +172,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         Receive<OwnerStopped>(OnOwnerStopped);
         Receive<ForceRelease>(OnForceRelease);
         Receive<RefuseWaiters>(_ => OnRefuseWaiters());
+        Receive<Abandon>(OnAbandon);
         Receive<DeadlineTick>(_ => OnDeadline());
         Receive<AttemptCompleted>(OnAttemptCompleted);
         Receive<AttemptFaulted>(OnAttemptFaulted);
@@ -205,7 +211,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        if (message is Acquire or Release or Extend or KeyReleased or OwnerStopped or ForceRelease or RefuseWaiters)
+        if (message is Acquire or Release or Extend or KeyReleased or OwnerStopped or ForceRelease or RefuseWaiters or Abandon)
             _fromManager++;
         var handled = base.AroundReceive(receive, message);
         Settle();
@@ -316,9 +322,10 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         _waiters.Remove(waiter);
         var holder = new Holder(waiter, fencingToken, attempt.SentAt + Ticks(waiter.Ttl));
         _holder = holder;
-        waiter.ReplyTo.Tell(new LockAcquired(_key, holder.Token, fencingToken, holder.Ttl));
+        // The table first: whoever hears of the grant and then asks the manager finds it listed.
         Context.Parent.Tell(new LockManagerActor.Granted(new ActiveLock(
             _key, holder.Token, fencingToken, holder.Owner, DateTimeOffset.UtcNow, holder.Ttl, holder.AutoExtend)));
+        waiter.ReplyTo.Tell(new LockAcquired(_key, holder.Token, fencingToken, holder.Ttl));
         _log.Debug("Acquired lock {Key} fencing {FencingToken} token {Token}", _key, fencingToken, LockTokens.Redact(holder.Token));
         ArmHolderTimer(holder);
         ArmDeadline();
@@ -403,10 +410,10 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         var holder = _holder!;
         _holder = null;
         Timers.Cancel(HolderTick.Instance);
+        Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
         var lost = new LockLost(_key, holder.Token, reason);
         holder.Owner?.Tell(lost);
         Context.System.EventStream.Publish(lost);
-        Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
         _log.Warning("Lost lock {Key} fencing {FencingToken}: {Reason}", _key, holder.FencingToken, reason);
         TryHead();
     }
@@ -514,21 +521,17 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     {
         _callsInFlight--;
         var call = completed.Call;
-        call.ReplyTo?.Tell(completed.Released
-            ? new LockReleased(_key)
-            : new ReleaseFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' was no longer held by this token (it had expired or was taken over)."));
-
         if (_holder is { } holder && holder.Token == call.Token)
         {
             _holder = null;
             Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
             if (!completed.Released)
-            {
-                var lost = new LockLost(_key, holder.Token, "it was gone from Redis when released");
-                Context.System.EventStream.Publish(lost);
-            }
+                Context.System.EventStream.Publish(new LockLost(_key, holder.Token, "it was gone from Redis when released"));
             _log.Debug("Released lock {Key} fencing {FencingToken} ({Cause})", _key, holder.FencingToken, call.Cause);
         }
+        call.ReplyTo?.Tell(completed.Released
+            ? new LockReleased(_key)
+            : new ReleaseFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' was no longer held by this token (it had expired or was taken over)."));
         TryHead();
     }
 
@@ -560,18 +563,34 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
 
     private void OnOwnerStopped(OwnerStopped stopped)
     {
+        DropWaiters(waiter => Equals(waiter.Owner, stopped.Owner));
+        if (_holder is { Releasing: false } holder && Equals(holder.Owner, stopped.Owner))
+            StartRelease(new ReleaseCall(holder.Token, null, ReleaseCause.OwnerStopped));
+    }
+
+    private void OnAbandon(Abandon abandon)
+    {
+        DropWaiters(waiter => Equals(waiter.ReplyTo, abandon.ReplyTo));
+        if (_holder is { Releasing: false } holder && Equals(holder.GrantedTo, abandon.ReplyTo))
+        {
+            _log.Debug("Lock {Key} was granted to a requester that had stopped waiting; releasing it", _key);
+            StartRelease(new ReleaseCall(holder.Token, null, ReleaseCause.Abandoned));
+        }
+    }
+
+    /// <summary>Removes matching waiters without answering them; an attempt in flight for one is abandoned.</summary>
+    private void DropWaiters(Func<Waiter, bool> match)
+    {
         for (var node = _waiters.First; node is not null;)
         {
             var next = node.Next;
-            if (Equals(node.Value.Owner, stopped.Owner))
+            if (match(node.Value))
             {
                 _waiters.Remove(node);
                 if (_attempt is { } attempt && attempt.Waiter == node.Value) attempt.Abandoned = true;
             }
             node = next;
         }
-        if (_holder is { Releasing: false } holder && Equals(holder.Owner, stopped.Owner))
-            StartRelease(new ReleaseCall(holder.Token, null, ReleaseCause.OwnerStopped));
         ArmDeadline();
     }
 

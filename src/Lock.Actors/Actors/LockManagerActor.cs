@@ -31,6 +31,9 @@ internal sealed class LockManagerActor : ReceiveActor
     /// <summary>A release of <paramref name="Key"/> was announced on Redis pub/sub (from any node).</summary>
     public sealed record ReleaseAnnounced(string Key);
 
+    /// <summary>The facade's Ask for <paramref name="Key"/> was cancelled or timed out; see <see cref="KeyLockActor.Abandon"/>.</summary>
+    public sealed record AbandonAcquire(string Key, IActorRef ReplyTo);
+
     /// <summary>Refuse new and queued acquires, release every held lock, reply <see cref="ForceReleased"/>.</summary>
     public sealed record BeginShutdown
     {
@@ -103,6 +106,10 @@ internal sealed class LockManagerActor : ReceiveActor
         Receive<Granted>(OnGranted);
         Receive<Ended>(OnEnded);
         Receive<ReleaseAnnounced>(OnReleaseAnnounced);
+        Receive<AbandonAcquire>(abandon =>
+        {
+            if (_children.TryGetValue(abandon.Key, out var child)) Tell(child, new KeyLockActor.Abandon(abandon.ReplyTo));
+        });
         Receive<PassivationRequested>(OnPassivationRequested);
         Receive<Terminated>(OnTerminated);
         Receive<CountKeyActors>(_ => Sender.Tell(_children.Count));

@@ -12,11 +12,11 @@ public sealed class WatchdogSpec(RedisFixture redis, ITestOutputHelper output) :
     public async Task Auto_extend_keeps_the_lock_well_past_its_ttl()
     {
         var owner = CreateTestProbe();
-        Manager.Tell(new Acquire("watched", Ttl: TimeSpan.FromMilliseconds(600), AutoExtend: true, Owner: owner));
+        Manager.Tell(new Acquire("watched", Ttl: TimeSpan.FromMilliseconds(1200), AutoExtend: true, Owner: owner));
         var acquired = await ExpectMsgAsync<LockAcquired>();
 
-        // Four TTLs later the lock is still ours and nobody was told it was lost.
-        await owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(2400));
+        // Three TTLs later the lock is still ours and nobody was told it was lost.
+        await owner.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(3600));
         Assert.Equal(acquired.Token, (string?)await Redis.Db.StringGetAsync(RedisKey("watched")));
 
         Manager.Tell(new Release("watched", acquired.Token));

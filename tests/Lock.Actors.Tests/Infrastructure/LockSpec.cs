@@ -10,7 +10,7 @@ namespace Lock.Actors.Tests.Infrastructure;
 /// Base of the behaviour specs on real Redis: a TestKit whose ActorSystem runs the lock extension
 /// under a key prefix of its own, plus helpers to start more nodes (ActorSystems) against the same Redis.
 /// </summary>
-public abstract class LockSpec : TestKit
+public abstract class LockSpec : TestKit, IAsyncLifetime
 {
     private readonly List<ActorSystem> _extraSystems = new();
 
@@ -26,7 +26,15 @@ public abstract class LockSpec : TestKit
         Prefix = prefix;
         ExtraConfig = extraConfig;
         Locks = DistributedLocks.Get(Sys);
-        Locks.Subscribed.Wait(TimeSpan.FromSeconds(10));
+    }
+
+    // Waiting here, not in the constructor: a blocked pool thread delays every actor and timer of
+    // the tests running beside this one.
+    public virtual async Task InitializeAsync() => await Locks.Subscribed.WaitAsync(TimeSpan.FromSeconds(10));
+
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var system in _extraSystems) await system.Terminate();
     }
 
     protected RedisFixture Redis { get; }
@@ -68,10 +76,4 @@ public abstract class LockSpec : TestKit
     protected async Task<int> KeyActorCountAsync(IActorRef? manager = null) =>
         await (manager ?? Manager).Ask<int>(LockManagerActor.CountKeyActors.Instance, RemainingOrDefault);
 
-    protected override void AfterAll()
-    {
-        foreach (var system in _extraSystems)
-            system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        base.AfterAll();
-    }
 }

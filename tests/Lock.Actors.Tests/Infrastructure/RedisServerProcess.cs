@@ -43,15 +43,20 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
     public static async Task<RedisServerProcess> StartAsync(string? extraArguments = null)
     {
-        var executable = FindExecutable() ?? throw new InvalidOperationException(
-            "No redis-server on PATH. Install it (apt-get install -y redis-server) or set LOCK_TEST_REDIS.");
-        var server = new RedisServerProcess(executable, FreePort());
-        server.ExtraArguments = extraArguments;
+        var server = Create(extraArguments);
         await server.StartProcessAsync();
         return server;
     }
 
-    private string? ExtraArguments { get; set; }
+    /// <summary>A server on a free port, not started yet.</summary>
+    public static RedisServerProcess Create(string? extraArguments = null)
+    {
+        var executable = FindExecutable() ?? throw new InvalidOperationException(
+            "No redis-server on PATH. Install it (apt-get install -y redis-server) or set LOCK_TEST_REDIS.");
+        return new RedisServerProcess(executable, FreePort()) { ExtraArguments = extraArguments };
+    }
+
+    private string? ExtraArguments { get; init; }
 
     /// <summary>Starts the server again on the same port, with an empty data set.</summary>
     public Task StartAgainAsync() => StartProcessAsync();
