@@ -58,6 +58,8 @@ public sealed record LockSettings(
     private void Validate()
     {
         Require(KeyPrefix.Length > 0, "key-prefix", "must not be empty");
+        Require(HasWholeHashTagOrNone(KeyPrefix), "key-prefix",
+            "an opening brace needs a closing one after it with something between: a half hash tag would put a lock and its fencing counter in different cluster slots");
         RequireAtLeastOneMillisecond(DefaultTtl, "default-ttl");
         Require(DefaultTimeout >= TimeSpan.Zero, "default-timeout", "must not be negative");
         RequireAtLeastOneMillisecond(MaxTtl, "max-ttl");
@@ -71,6 +73,12 @@ public sealed record LockSettings(
         RequireAtLeastOneMillisecond(ForceReleaseTimeout, "shutdown.force-release-timeout");
         Require(!string.IsNullOrWhiteSpace(RedisConfiguration), "redis.configuration", "must not be empty");
         Require(RedisDatabase >= 0, "redis.database", "must not be negative");
+    }
+
+    private static bool HasWholeHashTagOrNone(string prefix)
+    {
+        var open = prefix.IndexOf('{');
+        return open < 0 || prefix.IndexOf('}', open + 1) > open + 1;
     }
 
     private static void RequireAtLeastOneMillisecond(TimeSpan value, string key) =>

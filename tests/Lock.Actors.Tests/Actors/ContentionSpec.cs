@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Lock.Actors.Actors;
 using Lock.Actors.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static Lock.Actors.LockProtocol;
@@ -57,6 +58,23 @@ public sealed class ContentionSpec(RedisFixture redis, ITestOutputHelper output)
             nodeB.Manager.Tell(new Release("fifo", granted.Token), waiters[i]);
             await waiters[i].ExpectMsgAsync<LockReleased>();
         }
+    }
+
+    [Fact]
+    public async Task Only_the_head_of_a_local_queue_talks_to_Redis()
+    {
+        Manager.Tell(new Acquire("queue-head"));
+        await ExpectMsgAsync<LockAcquired>();
+
+        var store = new CountingStore(Locks.Store);
+        var otherManager = Sys.ActorOf(LockManagerActor.Props(Locks.Settings, store), "counted-manager");
+        var waiters = Enumerable.Range(0, 5).Select(_ => CreateTestProbe()).ToList();
+        foreach (var waiter in waiters)
+            otherManager.Tell(new Acquire("queue-head", Timeout: TimeSpan.FromSeconds(10)), waiter);
+        foreach (var waiter in waiters) await waiter.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(60));
+
+        // Five waiters, one attempt: the others wait in the key actor, not on Redis.
+        Assert.Equal(1, store.Acquires);
     }
 
     [Fact]

@@ -52,12 +52,12 @@ public abstract class LockSpec : TestKit, IAsyncLifetime
 
     public static Config NodeConfig(string redisConfiguration, string prefix, string extraConfig = "") =>
         ConfigurationFactory.ParseString($$"""
-            {{extraConfig}}
+            akka.loglevel = INFO
             lock {
               key-prefix = "{{prefix}}"
               redis.configuration = "{{redisConfiguration}}"
             }
-            akka.loglevel = INFO
+            {{extraConfig}}
             """).WithFallback(DistributedLocks.DefaultConfig());
 
     /// <summary>Starts another node on the same Redis and prefix (torn down with the test).</summary>

@@ -1,0 +1,27 @@
+using Lock.Actors.Redis;
+
+namespace Lock.Actors.Tests.Infrastructure;
+
+/// <summary>The real Redis store, counting the calls that go through it.</summary>
+internal sealed class CountingStore(ILockStore inner) : ILockStore
+{
+    private int _acquires;
+
+    public int Acquires => Volatile.Read(ref _acquires);
+
+    public Task<AcquireOutcome> TryAcquireAsync(string key, string token, TimeSpan ttl)
+    {
+        Interlocked.Increment(ref _acquires);
+        return inner.TryAcquireAsync(key, token, ttl);
+    }
+
+    public Task<bool> ReleaseAsync(string key, string token) => inner.ReleaseAsync(key, token);
+
+    public Task<bool> ExtendAsync(string key, string token, TimeSpan ttl) => inner.ExtendAsync(key, token, ttl);
+
+    public Task<KeyState> GetStateAsync(string key) => inner.GetStateAsync(key);
+
+    public Task SubscribeReleasesAsync(Action<string> onReleased) => inner.SubscribeReleasesAsync(onReleased);
+
+    public Task UnsubscribeReleasesAsync() => inner.UnsubscribeReleasesAsync();
+}
