@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
 using Lock.Actors.Actors;
+using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
 using StackExchange.Redis;
 using static Lock.Actors.LockProtocol;
@@ -32,7 +33,7 @@ public sealed class DistributedLocks : IExtension
         var setup = system.Settings.Setup.Get<DistributedLocksSetup>();
         if (setup.HasValue)
         {
-            Connection = setup.Value.Connection;
+            Connection = setup.Value.ConnectionFor(system);
         }
         else
         {
@@ -42,7 +43,8 @@ public sealed class DistributedLocks : IExtension
 
         Keys = new LockKeys(Settings.KeyPrefix);
         Store = new RedisLockStore(Connection, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry);
-        Manager = system.SystemActorOf(LockManagerActor.Props(Settings, Store), "lock-manager");
+        Metrics = new LockMetrics(system.Name);
+        Manager = system.SystemActorOf(LockManagerActor.Props(Settings, Store, Metrics), "lock-manager");
         Service = new LockService(system, Manager, Settings);
         system.SystemActorOf(LockLostListener.Props(Service), "lock-lost-listener");
 
@@ -74,6 +76,8 @@ public sealed class DistributedLocks : IExtension
     internal LockKeys Keys { get; }
 
     internal ILockStore Store { get; }
+
+    internal LockMetrics Metrics { get; }
 
     /// <summary>Completes when release notifications are subscribed.</summary>
     internal Task Subscribed { get; }
@@ -151,5 +155,6 @@ public sealed class DistributedLocks : IExtension
             // The connection may already be gone; nothing is left to unsubscribe from.
         }
         if (_ownsConnection) Connection.Dispose();
+        Metrics.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Actor.Setup;
 using StackExchange.Redis;
 
@@ -13,10 +14,24 @@ namespace Lock.Actors;
 /// </summary>
 public sealed class DistributedLocksSetup : Setup
 {
+    private readonly Func<ActorSystem, IConnectionMultiplexer> _connectionFactory;
+
     public DistributedLocksSetup(IConnectionMultiplexer connection)
     {
-        Connection = connection ?? throw new ArgumentNullException(nameof(connection));
+        ArgumentNullException.ThrowIfNull(connection);
+        _connectionFactory = _ => connection;
     }
 
-    public IConnectionMultiplexer Connection { get; }
+    /// <summary>
+    /// The connection is asked for when the extension starts, with the ActorSystem at hand (for example
+    /// to resolve the application's multiplexer from its service provider).
+    /// </summary>
+    public DistributedLocksSetup(Func<ActorSystem, IConnectionMultiplexer> connectionFactory)
+    {
+        _connectionFactory = connectionFactory ?? throw new ArgumentNullException(nameof(connectionFactory));
+    }
+
+    internal IConnectionMultiplexer ConnectionFor(ActorSystem system) =>
+        _connectionFactory(system) ?? throw new InvalidOperationException(
+            "The DistributedLocksSetup connection factory returned null.");
 }

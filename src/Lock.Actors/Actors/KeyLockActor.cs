@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
 using static Lock.Actors.LockProtocol;
 
@@ -59,8 +60,9 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     private sealed class HolderTick { public static readonly HolderTick Instance = new(); }
     private sealed class IdleTick { public static readonly IdleTick Instance = new(); }
 
-    private sealed class Waiter(IActorRef replyTo, IActorRef? owner, TimeSpan ttl, bool autoExtend, long deadline)
+    private sealed class Waiter(IActorRef replyTo, IActorRef? owner, TimeSpan ttl, bool autoExtend, long arrivedAt, long deadline)
     {
+        public long ArrivedAt { get; } = arrivedAt;
         public IActorRef ReplyTo { get; } = replyTo;
         public IActorRef? Owner { get; } = owner;
         public TimeSpan Ttl { get; } = ttl;
@@ -113,14 +115,16 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
 
     private sealed record ExtendCall(string Token, TimeSpan Ttl, IActorRef? ReplyTo, long SentAt);
 
-    public static Props Props(string key, LockSettings settings, ILockStore store) =>
-        Akka.Actor.Props.Create<KeyLockActor>(key, settings, store);
+    public static Props Props(string key, LockSettings settings, ILockStore store, LockMetrics metrics) =>
+        Akka.Actor.Props.Create<KeyLockActor>(key, settings, store, metrics);
 
     private readonly string _key;
     private readonly LockSettings _settings;
     private readonly ILockStore _store;
+    private readonly LockMetrics _metrics;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly LinkedList<Waiter> _waiters = new();
+    private int _waitersReported;
 
     private Holder? _holder;
     private Attempt? _attempt;
@@ -130,11 +134,12 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     private long _fromManager;
     private Action _behaviour;
 
-    public KeyLockActor(string key, LockSettings settings, ILockStore store)
+    public KeyLockActor(string key, LockSettings settings, ILockStore store, LockMetrics metrics)
     {
         _key = key;
         _settings = settings;
         _store = store;
+        _metrics = metrics;
         _behaviour = Idle;
         Become(Idle);
     }
@@ -196,6 +201,9 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
             Become(next);
         }
 
+        _metrics.AddWaiters(_waiters.Count - _waitersReported);
+        _waitersReported = _waiters.Count;
+
         var quiet = _holder is null && _attempt is null && _waiters.Count == 0 && _callsInFlight == 0;
         if (quiet && !_idleTimerArmed)
         {
@@ -208,6 +216,8 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
             _idleTimerArmed = false;
         }
     }
+
+    protected override void PostStop() => _metrics.AddWaiters(-_waitersReported);
 
     protected override bool AroundReceive(Receive receive, object message)
     {
@@ -222,10 +232,10 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
 
     private void OnAcquire(Acquire request)
     {
-        var timeout = request.Timeout ?? _settings.DefaultTimeout;
+        var now = Stopwatch.GetTimestamp();
         var waiter = new Waiter(
             Sender, request.Owner, request.Ttl ?? _settings.DefaultTtl, request.AutoExtend,
-            Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+            now, now + Ticks(request.Timeout ?? _settings.DefaultTimeout));
         _waiters.AddLast(waiter);
         if (_holder is null && _attempt is null) TryHead();
         else ArmDeadline();
@@ -326,6 +336,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         Context.Parent.Tell(new LockManagerActor.Granted(new ActiveLock(
             _key, holder.Token, fencingToken, holder.Owner, DateTimeOffset.UtcNow, holder.Ttl, holder.AutoExtend)));
         waiter.ReplyTo.Tell(new LockAcquired(_key, holder.Token, fencingToken, holder.Ttl));
+        _metrics.Acquired(waiter.ArrivedAt);
         _log.Debug("Acquired lock {Key} fencing {FencingToken} token {Token}", _key, fencingToken, LockTokens.Redact(holder.Token));
         ArmHolderTimer(holder);
         ArmDeadline();
@@ -380,8 +391,11 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         ArmDeadline();
     }
 
-    private void NotAcquired(Waiter waiter, AcquireFailure reason, string message) =>
+    private void NotAcquired(Waiter waiter, AcquireFailure reason, string message)
+    {
         waiter.ReplyTo.Tell(new LockNotAcquired(_key, reason, message));
+        _metrics.NotAcquired(reason);
+    }
 
     // ---- holding: watchdog and expiry ----
 
@@ -411,6 +425,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         _holder = null;
         Timers.Cancel(HolderTick.Instance);
         Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
+        _metrics.Lost(byWatchdog: holder.AutoExtend);
         var lost = new LockLost(_key, holder.Token, reason);
         holder.Owner?.Tell(lost);
         Context.System.EventStream.Publish(lost);
@@ -428,7 +443,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
             return;
         }
         // Not our holder's token (another node's, or a stale one): Redis decides.
-        StoreCalls.Extend(_store, request.Key, request.Token, request.Ttl ?? _settings.DefaultTtl, Sender);
+        StoreCalls.Extend(_store, _metrics, request.Key, request.Token, request.Ttl ?? _settings.DefaultTtl, Sender);
     }
 
     private void StartExtend(ExtendCall call)
@@ -444,6 +459,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     {
         _callsInFlight--;
         var call = completed.Call;
+        if (completed.Extended) _metrics.Extended();
         call.ReplyTo?.Tell(completed.Extended
             ? new LockExtended(_key, call.Ttl)
             : new ExtendFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' is not held by this token (expired, released or taken over)."));
@@ -492,7 +508,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
             StartRelease(new ReleaseCall(holder.Token, Sender, ReleaseCause.Request));
             return;
         }
-        StoreCalls.Release(_store, request.Key, request.Token, Sender);
+        StoreCalls.Release(_store, _metrics, request.Key, request.Token, Sender);
     }
 
     private void OnForceRelease(ForceRelease request)
@@ -521,12 +537,16 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     {
         _callsInFlight--;
         var call = completed.Call;
+        if (completed.Released) _metrics.Released();
         if (_holder is { } holder && holder.Token == call.Token)
         {
             _holder = null;
             Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
             if (!completed.Released)
+            {
+                _metrics.Lost(byWatchdog: false);
                 Context.System.EventStream.Publish(new LockLost(_key, holder.Token, "it was gone from Redis when released"));
+            }
             _log.Debug("Released lock {Key} fencing {FencingToken} ({Cause})", _key, holder.FencingToken, call.Cause);
         }
         call.ReplyTo?.Tell(completed.Released

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
 using static Lock.Actors.LockProtocol;
 
@@ -54,11 +55,12 @@ internal sealed class LockManagerActor : ReceiveActor
         public long Sent { get; set; }
     }
 
-    public static Props Props(LockSettings settings, ILockStore store) =>
-        Akka.Actor.Props.Create<LockManagerActor>(settings, store);
+    public static Props Props(LockSettings settings, ILockStore store, LockMetrics metrics) =>
+        Akka.Actor.Props.Create<LockManagerActor>(settings, store, metrics);
 
     private readonly LockSettings _settings;
     private readonly ILockStore _store;
+    private readonly LockMetrics _metrics;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, KeyChild> _children = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _keyOfChild = new();
@@ -67,10 +69,11 @@ internal sealed class LockManagerActor : ReceiveActor
     private long _childNames;
     private long _aggregatorNames;
 
-    public LockManagerActor(LockSettings settings, ILockStore store)
+    public LockManagerActor(LockSettings settings, ILockStore store, LockMetrics metrics)
     {
         _settings = settings;
         _store = store;
+        _metrics = metrics;
         Running();
     }
 
@@ -90,8 +93,12 @@ internal sealed class LockManagerActor : ReceiveActor
 
     private void ShuttingDown()
     {
-        Receive<Acquire>(request => Sender.Tell(new LockNotAcquired(request.Key ?? string.Empty,
-            AcquireFailure.ShuttingDown, $"Lock '{request.Key}' was not acquired: the node is shutting down.")));
+        Receive<Acquire>(request =>
+        {
+            Sender.Tell(new LockNotAcquired(request.Key ?? string.Empty,
+                AcquireFailure.ShuttingDown, $"Lock '{request.Key}' was not acquired: the node is shutting down."));
+            _metrics.NotAcquired(AcquireFailure.ShuttingDown);
+        });
         Receive<BeginShutdown>(_ => ForceReleaseHeld(Sender));
         CommonReceives();
     }
@@ -122,6 +129,7 @@ internal sealed class LockManagerActor : ReceiveActor
         if (RequestValidator.Acquire(request, _settings) is { } problem)
         {
             Sender.Tell(new LockNotAcquired(request.Key ?? string.Empty, AcquireFailure.InvalidRequest, problem));
+            _metrics.NotAcquired(AcquireFailure.InvalidRequest);
             return;
         }
         Forward(ChildFor(request.Key), request);
@@ -135,7 +143,7 @@ internal sealed class LockManagerActor : ReceiveActor
             return;
         }
         if (_children.TryGetValue(request.Key, out var child)) Forward(child, request);
-        else StoreCalls.Release(_store, request.Key, request.Token, Sender);
+        else StoreCalls.Release(_store, _metrics, request.Key, request.Token, Sender);
     }
 
     private void OnExtend(Extend request)
@@ -146,7 +154,7 @@ internal sealed class LockManagerActor : ReceiveActor
             return;
         }
         if (_children.TryGetValue(request.Key, out var child)) Forward(child, request);
-        else StoreCalls.Extend(_store, request.Key, request.Token, request.Ttl ?? _settings.DefaultTtl, Sender);
+        else StoreCalls.Extend(_store, _metrics, request.Key, request.Token, request.Ttl ?? _settings.DefaultTtl, Sender);
     }
 
     private void OnIsLocked(IsLocked request)
@@ -165,6 +173,7 @@ internal sealed class LockManagerActor : ReceiveActor
     {
         var entry = granted.Lock;
         _active[entry.Key] = entry;
+        _metrics.SetActiveLocks(_active.Count);
         if (entry.Owner is null) return;
         if (!_keysOfOwner.TryGetValue(entry.Owner, out var keys))
         {
@@ -181,6 +190,7 @@ internal sealed class LockManagerActor : ReceiveActor
     {
         if (!_active.TryGetValue(ended.Key, out var entry) || entry.Token != ended.Token) return;
         _active.Remove(ended.Key);
+        _metrics.SetActiveLocks(_active.Count);
         if (entry.Owner is null || !_keysOfOwner.TryGetValue(entry.Owner, out var keys)) return;
         keys.Remove(ended.Key);
         if (keys.Count > 0) return;
@@ -197,6 +207,7 @@ internal sealed class LockManagerActor : ReceiveActor
             _children.Remove(key);
             if (_active.Remove(key, out var entry))
                 _log.Error("Key actor for lock {Key} stopped unexpectedly; its lock will expire on its TTL ({Ttl})", key, entry.Ttl);
+            _metrics.SetActiveLocks(_active.Count);
             return;
         }
         if (!_keysOfOwner.Remove(actor, out var keys)) return;
@@ -214,7 +225,7 @@ internal sealed class LockManagerActor : ReceiveActor
         if (_children.TryGetValue(key, out var child)) return child;
         // Keys may hold any character, so actor names are generated; a new actor for a key whose
         // previous actor is still stopping never collides with it.
-        var actor = Context.ActorOf(KeyLockActor.Props(key, _settings, _store), "key-" + ++_childNames);
+        var actor = Context.ActorOf(KeyLockActor.Props(key, _settings, _store, _metrics), "key-" + ++_childNames);
         Context.Watch(actor);
         child = new KeyChild(actor);
         _children[key] = child;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
 using static Lock.Actors.LockProtocol;
 
@@ -10,20 +11,20 @@ namespace Lock.Actors.Actors;
 /// </summary>
 internal static class StoreCalls
 {
-    public static void Release(ILockStore store, string key, string token, IActorRef replyTo) =>
+    public static void Release(ILockStore store, LockMetrics metrics, string key, string token, IActorRef replyTo) =>
         store.ReleaseAsync(key, token).PipeTo(
             replyTo,
             success: released => released
-                ? new LockReleased(key)
+                ? Counted(new LockReleased(key), metrics.Released)
                 : new ReleaseFailed(key, LockFailure.NotHeld, $"Lock '{key}' is not held by this token."),
             failure: cause => new ReleaseFailed(key, LockFailure.Unavailable,
                 $"Redis was unavailable while releasing lock '{key}': {cause.Message}"));
 
-    public static void Extend(ILockStore store, string key, string token, TimeSpan ttl, IActorRef replyTo) =>
+    public static void Extend(ILockStore store, LockMetrics metrics, string key, string token, TimeSpan ttl, IActorRef replyTo) =>
         store.ExtendAsync(key, token, ttl).PipeTo(
             replyTo,
             success: extended => extended
-                ? new LockExtended(key, ttl)
+                ? Counted(new LockExtended(key, ttl), metrics.Extended)
                 : new ExtendFailed(key, LockFailure.NotHeld, $"Lock '{key}' is not held by this token."),
             failure: cause => new ExtendFailed(key, LockFailure.Unavailable,
                 $"Redis was unavailable while extending lock '{key}': {cause.Message}"));
@@ -34,4 +35,10 @@ internal static class StoreCalls
             success: state => new LockStatus(key, state.Locked, state.RemainingTtl),
             failure: cause => new LockStatusFailed(key, LockFailure.Unavailable,
                 $"Redis was unavailable while reading lock '{key}': {cause.Message}"));
+
+    private static object Counted(object reply, Action count)
+    {
+        count();
+        return reply;
+    }
 }

@@ -67,7 +67,7 @@ public sealed class ContentionSpec(RedisFixture redis, ITestOutputHelper output)
         await ExpectMsgAsync<LockAcquired>();
 
         var store = new CountingStore(Locks.Store);
-        var otherManager = Sys.ActorOf(LockManagerActor.Props(Locks.Settings, store), "counted-manager");
+        var otherManager = Sys.ActorOf(LockManagerActor.Props(Locks.Settings, store, Locks.Metrics), "counted-manager");
         var waiters = Enumerable.Range(0, 5).Select(_ => CreateTestProbe()).ToList();
         foreach (var waiter in waiters)
             otherManager.Tell(new Acquire("queue-head", Timeout: TimeSpan.FromSeconds(10)), waiter);

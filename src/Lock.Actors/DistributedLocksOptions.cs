@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text;
+using Akka.Configuration;
+using StackExchange.Redis;
+
+namespace Lock.Actors;
+
+/// <summary>
+/// Options of <see cref="DistributedLocksHostingExtensions.WithDistributedLocks(Akka.Hosting.AkkaConfigurationBuilder, DistributedLocksOptions)"/>.
+/// Only the values set here are written over the reference configuration; everything left null
+/// keeps its default from <c>reference.conf</c> (or from the application's own HOCON).
+/// </summary>
+public sealed class DistributedLocksOptions
+{
+    public string? KeyPrefix { get; set; }
+    public TimeSpan? DefaultTtl { get; set; }
+    public TimeSpan? DefaultTimeout { get; set; }
+    public TimeSpan? MaxTtl { get; set; }
+    public TimeSpan? RetryInterval { get; set; }
+    public TimeSpan? IdleTimeout { get; set; }
+    public int? MaxKeyLength { get; set; }
+    public TimeSpan? OperationTimeout { get; set; }
+    public TimeSpan? ForceReleaseTimeout { get; set; }
+
+    /// <summary>A StackExchange.Redis configuration string; the extension then opens and owns the connection.</summary>
+    public string? RedisConfiguration { get; set; }
+
+    public int? RedisDatabase { get; set; }
+
+    /// <summary>
+    /// Takes the application's existing multiplexer from its services instead of opening one
+    /// (it is never disposed by the lock subsystem). Wins over <see cref="RedisConfiguration"/>.
+    /// </summary>
+    public Func<IServiceProvider, IConnectionMultiplexer>? ConnectionFactory { get; set; }
+
+    /// <summary>The HOCON of the values that are set; empty when none is.</summary>
+    public Config ToConfig()
+    {
+        var hocon = new StringBuilder();
+        void Write(string key, string? value)
+        {
+            if (value is not null) hocon.Append(LockSettings.ConfigPath).Append('.').Append(key).Append(" = ").AppendLine(value);
+        }
+
+        Write("key-prefix", Quote(KeyPrefix));
+        Write("default-ttl", Duration(DefaultTtl));
+        Write("default-timeout", Duration(DefaultTimeout));
+        Write("max-ttl", Duration(MaxTtl));
+        Write("retry-interval", Duration(RetryInterval));
+        Write("idle-timeout", Duration(IdleTimeout));
+        Write("max-key-length", MaxKeyLength?.ToString(CultureInfo.InvariantCulture));
+        Write("operation-timeout", Duration(OperationTimeout));
+        Write("shutdown.force-release-timeout", Duration(ForceReleaseTimeout));
+        Write("redis.configuration", Quote(RedisConfiguration));
+        Write("redis.database", RedisDatabase?.ToString(CultureInfo.InvariantCulture));
+        return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
+    }
+
+    private static string? Quote(string? value) =>
+        value is null ? null : "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    private static string? Duration(TimeSpan? value) =>
+        value is null ? null : ((long)value.Value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
+}
