@@ -24,6 +24,7 @@ public sealed class DistributedLocks : IExtension
 
     private readonly bool _ownsConnection;
     private readonly ILoggingAdapter _log;
+    private readonly TaskCompletionSource<int> _releasedOnShutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DistributedLocks(ExtendedActorSystem system)
     {
@@ -78,6 +79,13 @@ public sealed class DistributedLocks : IExtension
     internal ILockStore Store { get; }
 
     internal LockMetrics Metrics { get; }
+
+    /// <summary>
+    /// Completes with the number of locks the coordinated-shutdown task released (faults if it could
+    /// not release them). Akka's loggers stop during termination, so a host that wants that figure in
+    /// its own log reads it here.
+    /// </summary>
+    public Task<int> ReleasedOnShutdown => _releasedOnShutdown.Task;
 
     /// <summary>Completes when release notifications are subscribed.</summary>
     internal Task Subscribed { get; }
@@ -136,10 +144,12 @@ public sealed class DistributedLocks : IExtension
                 LockManagerActor.BeginShutdown.Instance, Settings.ForceReleaseTimeout + Settings.OperationTimeout)
                 .ConfigureAwait(false);
             _log.Info("Coordinated shutdown released {Count} lock(s)", reply.Count);
+            _releasedOnShutdown.TrySetResult(reply.Count);
         }
         catch (Exception e)
         {
             _log.Warning("Coordinated shutdown could not release every lock; the rest expire on their TTL: {Error}", e.Message);
+            _releasedOnShutdown.TrySetException(e);
         }
         return Akka.Done.Instance;
     }

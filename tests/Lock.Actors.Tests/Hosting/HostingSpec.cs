@@ -1,3 +1,4 @@
+using GenericHost = Microsoft.Extensions.Hosting.Host;
 using Akka.Actor;
 using Akka.Hosting;
 using Lock.Actors.Tests.Infrastructure;
@@ -35,7 +36,7 @@ public sealed class HostingSpec(RedisFixture redis) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = Host.CreateDefaultBuilder()
+        _host = GenericHost.CreateDefaultBuilder()
             .ConfigureServices(services =>
             {
                 services.AddAkka("hosted-app", builder => builder
@@ -104,7 +105,7 @@ public sealed class HostedConnectionSpec(RedisFixture redis)
     public async Task The_applications_own_multiplexer_is_taken_from_the_container_and_left_open()
     {
         await using var appConnection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
-        using var host = Host.CreateDefaultBuilder()
+        using var host = GenericHost.CreateDefaultBuilder()
             .ConfigureServices(services =>
             {
                 services.AddSingleton<IConnectionMultiplexer>(appConnection);

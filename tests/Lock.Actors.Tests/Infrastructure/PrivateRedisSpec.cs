@@ -18,7 +18,7 @@ public abstract class PrivateRedisSpec : TestKit, IAsyncLifetime
     }
 
     /// <summary>A stopped server on a reserved port; <see cref="InitializeAsync"/> starts it.</summary>
-    protected static RedisServerProcess NewServer(string? extraArguments = null) => RedisServerProcess.Create(extraArguments);
+    protected static RedisServerProcess NewServer() => RedisServerProcess.Create();
 
     protected RedisServerProcess Server { get; }
 

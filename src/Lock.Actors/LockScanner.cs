@@ -1,0 +1,45 @@
+using System.Runtime.CompilerServices;
+using Lock.Actors.Redis;
+using StackExchange.Redis;
+using static Lock.Actors.LockProtocol;
+
+namespace Lock.Actors;
+
+/// <summary>
+/// An operator's view of the locks in Redis under a prefix, from every node: SCAN (never KEYS) over
+/// each primary, then each lock's remaining TTL. Reads only; needs no ActorSystem.
+/// </summary>
+public sealed class LockScanner
+{
+    private const int PageSize = 500;
+
+    private readonly IConnectionMultiplexer _connection;
+    private readonly LockKeys _keys;
+    private readonly int _database;
+
+    public LockScanner(IConnectionMultiplexer connection, string keyPrefix, int database = 0)
+    {
+        _connection = connection ?? throw new ArgumentNullException(nameof(connection));
+        _keys = new LockKeys(keyPrefix);
+        _database = database;
+    }
+
+    /// <summary>Each lock held under the prefix, with its key as the application named it.</summary>
+    public async IAsyncEnumerable<LockStatus> ScanAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var db = _connection.GetDatabase(_database);
+        foreach (var endpoint in _connection.GetEndPoints())
+        {
+            var server = _connection.GetServer(endpoint);
+            if (server.IsReplica || !server.IsConnected) continue;
+            await foreach (var redisKey in server.KeysAsync(_database, _keys.LockKeyPattern, PageSize)
+                               .WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                if (_keys.KeyOf(redisKey!) is not { } key) continue;
+                var pttl = (long)await db.ExecuteAsync("PTTL", redisKey).ConfigureAwait(false);
+                if (pttl == -2) continue; // released or expired between SCAN and PTTL
+                yield return new LockStatus(key, true, pttl >= 0 ? TimeSpan.FromMilliseconds(pttl) : null);
+            }
+        }
+    }
+}

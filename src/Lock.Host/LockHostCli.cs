@@ -1,0 +1,29 @@
+using System.CommandLine;
+
+namespace Lock.Host;
+
+/// <summary>The command line of the host: <c>demo</c> (also what runs without a command), <c>locks</c>, <c>serve</c>.</summary>
+internal static class LockHostCli
+{
+    // Long enough for coordinated shutdown to release every lock after Ctrl+C or SIGTERM.
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(20);
+
+    public static RootCommand Build()
+    {
+        var global = new GlobalOptions();
+        var root = new RootCommand("Lock.Host runs Lock.Actors nodes: distributed locks for Akka.NET on Redis. Without a command it runs the demo.");
+        global.AddTo(root);
+        var demo = DemoCommand.Create(global);
+        root.Subcommands.Add(demo);
+        root.Subcommands.Add(LocksCommand.Create(global));
+        root.Subcommands.Add(ServeCommand.Create(global));
+        root.SetAction((parse, cancellationToken) => global.RunAsync(parse, cancellationToken,
+            (settings, output, token) => DemoCommand.RunAsync(settings, 3, 4, 7, output, token)));
+        return root;
+    }
+
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
+        Build().Parse(args).InvokeAsync(
+            new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = ShutdownGrace },
+            cancellationToken);
+}

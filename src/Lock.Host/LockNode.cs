@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Akka.Hosting;
+using Lock.Actors;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using static Lock.Actors.LockProtocol;
+
+namespace Lock.Host;
+
+/// <summary>
+/// One lock node: a generic host with an ActorSystem that embeds Lock.Actors through Akka.Hosting,
+/// Akka's logs routed to Microsoft.Extensions.Logging, and the start-up self-test of the original service.
+/// </summary>
+internal static class LockNode
+{
+    public const string HostConfigFile = "hocon/lock-host.conf";
+    private const string SelfTestKey = "test_lock";
+
+    public static async Task<IHost> StartAsync(string name, NodeSettings settings, CancellationToken cancellationToken)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ApplicationName = "Lock.Host",
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.SetMinimumLevel(settings.LogLevel);
+        // Akka's own chatter (dispatchers, remoting, coordinated shutdown phases) only when it matters.
+        builder.Logging.AddFilter("Akka", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+
+        builder.Services.AddAkka(name, akka => akka
+            .AddHoconFile(Path.Combine(AppContext.BaseDirectory, HostConfigFile), HoconAddMode.Prepend)
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .WithDistributedLocks(options =>
+            {
+                options.RedisConfiguration = settings.Redis.Configuration;
+                if (settings.KeyPrefix is not null) options.KeyPrefix = settings.KeyPrefix;
+            }));
+        builder.Services.AddLockService();
+
+        var host = builder.Build();
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SelfTestAsync(host, name, settings.Redis).ConfigureAwait(false);
+        }
+        catch
+        {
+            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            host.Dispose();
+            throw;
+        }
+        return host;
+    }
+
+    /// <summary>Acquire test_lock (ttl 5 s, timeout 3 s) and release it, as the original service did after init.</summary>
+    private static async Task SelfTestAsync(IHost host, string name, RedisEndpoint redis)
+    {
+        var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Lock.Host.SelfTest");
+        var service = host.Services.GetRequiredService<LockService>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var handle = await service.TryAcquireAsync(SelfTestKey, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(3))
+                .ConfigureAwait(false);
+            if (handle is null)
+            {
+                log.LogWarning("{Node}: self-test found {Key} held elsewhere for 3 s; Redis answers, going on", name, SelfTestKey);
+                return;
+            }
+            var released = await handle.ReleaseAsync().ConfigureAwait(false);
+            log.LogInformation("{Node}: self-test acquired {Key} (fencing token {FencingToken}) and {Outcome} it in {Elapsed} ms",
+                name, SelfTestKey, handle.FencingToken, released ? "released" : "could not release", clock.ElapsedMilliseconds);
+        }
+        catch (LockAcquireException e) when (e.Reason == AcquireFailure.Unavailable)
+        {
+            throw new HostFailureException(
+                $"Redis ({redis.Description}) is not reachable: {e.Message}", HostFailureException.Failed);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Lock.Host;
+
+return await LockHostCli.RunAsync(args, Console.Out, Console.Error);
