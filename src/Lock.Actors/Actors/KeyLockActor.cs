@@ -39,6 +39,20 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     /// </summary>
     public sealed record Abandon(IActorRef ReplyTo);
 
+    /// <summary>
+    /// An acquire on behalf of a holder with a stable identity (the coordination lease): the lock's
+    /// token is <paramref name="Token"/>, so the same identity asking again is granted; the watchdog
+    /// extends every <paramref name="ExtendInterval"/>; and the owner hears <see cref="HolderValid"/>
+    /// after the grant and each extend.
+    /// </summary>
+    public sealed record AcquireAs(Acquire Request, string Token, TimeSpan ExtendInterval);
+
+    /// <summary>
+    /// To the owner of an <see cref="AcquireAs"/> lock: the lock is surely held until the monotonic
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp <paramref name="ValidUntil"/>.
+    /// </summary>
+    public sealed record HolderValid(string Key, string Token, long FencingToken, long ValidUntil);
+
     /// <summary>The node is shutting down: every queued waiter is refused.</summary>
     public sealed record RefuseWaiters
     {
@@ -60,9 +74,13 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     private sealed class HolderTick { public static readonly HolderTick Instance = new(); }
     private sealed class IdleTick { public static readonly IdleTick Instance = new(); }
 
-    private sealed class Waiter(IActorRef replyTo, IActorRef? owner, TimeSpan ttl, bool autoExtend, long arrivedAt, long deadline)
+    private sealed class Waiter(
+        IActorRef replyTo, IActorRef? owner, TimeSpan ttl, bool autoExtend, long arrivedAt, long deadline,
+        string? token = null, TimeSpan? extendInterval = null)
     {
         public long ArrivedAt { get; } = arrivedAt;
+        public TimeSpan? ExtendInterval { get; } = extendInterval;
+        public bool ReportsValidity { get; } = token is not null;
         public IActorRef ReplyTo { get; } = replyTo;
         public IActorRef? Owner { get; } = owner;
         public TimeSpan Ttl { get; } = ttl;
@@ -71,7 +89,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
 
         // One token per waiter, kept across its retries: a retry whose earlier reply was lost finds
         // its own token in Redis and is granted instead of waiting for itself.
-        public string Token { get; } = LockTokens.New();
+        public string Token { get; } = token ?? LockTokens.New();
 
         // Set once Redis has answered any attempt of this waiter: from then on a missed deadline is
         // a timeout (the key was held), before it an outage.
@@ -101,6 +119,9 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         public IActorRef? Owner { get; } = waiter.Owner;
         public IActorRef GrantedTo { get; } = waiter.ReplyTo;
         public bool AutoExtend { get; } = waiter.AutoExtend;
+        public TimeSpan? ExtendInterval { get; } = waiter.ExtendInterval;
+        public bool ReportsValidity { get; } = waiter.ReportsValidity;
+        public bool ExtendPending { get; set; }
         public TimeSpan Ttl { get; set; } = waiter.Ttl;
 
         // Monotonic time until which the lock is surely still ours: measured from when the acquire
@@ -151,6 +172,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     private void Idle()
     {
         Receive<Acquire>(OnAcquire);
+        Receive<AcquireAs>(OnAcquireAs);
         Receive<IdleTick>(_ => OnIdleTick());
         CommonReceives();
     }
@@ -158,6 +180,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     private void Contending()
     {
         Receive<Acquire>(OnAcquire);
+        Receive<AcquireAs>(OnAcquireAs);
         Receive<RetryTick>(_ => TryHead());
         CommonReceives();
     }
@@ -165,6 +188,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
     private void Holding()
     {
         Receive<Acquire>(OnAcquire);
+        Receive<AcquireAs>(OnAcquireAs);
         Receive<HolderTick>(_ => OnHolderTick());
         CommonReceives();
     }
@@ -221,7 +245,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        if (message is Acquire or Release or Extend or KeyReleased or OwnerStopped or ForceRelease or RefuseWaiters or Abandon)
+        if (message is Acquire or AcquireAs or Release or Extend or KeyReleased or OwnerStopped or ForceRelease or RefuseWaiters or Abandon)
             _fromManager++;
         var handled = base.AroundReceive(receive, message);
         Settle();
@@ -230,12 +254,26 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
 
     // ---- acquire ----
 
-    private void OnAcquire(Acquire request)
+    private void OnAcquire(Acquire request) => Enqueue(request, token: null, extendInterval: null);
+
+    private void OnAcquireAs(AcquireAs request)
+    {
+        if (_holder is { Releasing: false } holder && holder.Token == request.Token)
+        {
+            // The same identity asking again while it holds the lock: re-entrant.
+            Sender.Tell(new LockAcquired(_key, holder.Token, holder.FencingToken, holder.Ttl));
+            ReportValidity(holder);
+            return;
+        }
+        Enqueue(request.Request, request.Token, request.ExtendInterval);
+    }
+
+    private void Enqueue(Acquire request, string? token, TimeSpan? extendInterval)
     {
         var now = Stopwatch.GetTimestamp();
         var waiter = new Waiter(
             Sender, request.Owner, request.Ttl ?? _settings.DefaultTtl, request.AutoExtend,
-            now, now + Ticks(request.Timeout ?? _settings.DefaultTimeout));
+            now, now + Ticks(request.Timeout ?? _settings.DefaultTimeout), token, extendInterval);
         _waiters.AddLast(waiter);
         if (_holder is null && _attempt is null) TryHead();
         else ArmDeadline();
@@ -338,8 +376,15 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
         waiter.ReplyTo.Tell(new LockAcquired(_key, holder.Token, fencingToken, holder.Ttl));
         _metrics.Acquired(waiter.ArrivedAt);
         _log.Debug("Acquired lock {Key} fencing {FencingToken} token {Token}", _key, fencingToken, LockTokens.Redact(holder.Token));
+        ReportValidity(holder);
         ArmHolderTimer(holder);
         ArmDeadline();
+    }
+
+    private void ReportValidity(Holder holder)
+    {
+        if (holder.ReportsValidity)
+            holder.Owner?.Tell(new HolderValid(_key, holder.Token, holder.FencingToken, holder.ValidUntil));
     }
 
     // ---- deadlines ----
@@ -399,10 +444,14 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
 
     // ---- holding: watchdog and expiry ----
 
+    /// <summary>
+    /// The holder's one timer: the next watchdog extend, or, when there is no watchdog or its extend
+    /// is still in flight, the end of the lock's validity.
+    /// </summary>
     private void ArmHolderTimer(Holder holder)
     {
-        var delay = holder.AutoExtend
-            ? holder.Ttl / 3
+        var delay = holder.AutoExtend && !holder.ExtendPending
+            ? holder.ExtendInterval ?? holder.Ttl / 3
             : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), holder.ValidUntil);
         Timers.StartSingleTimer(HolderTick.Instance, HolderTick.Instance, delay < TimeSpan.Zero ? TimeSpan.Zero : delay);
     }
@@ -415,7 +464,19 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
             LoseHolder("its TTL ran out before it was released");
             return;
         }
+        if (holder.ExtendPending)
+        {
+            // Redis has not answered the extend and the lock's TTL is over: it may be someone
+            // else's now, whatever the late answer says.
+            if (Stopwatch.GetTimestamp() >= holder.ValidUntil)
+                LoseHolder("Redis did not answer the watchdog's extend before the TTL ran out");
+            else
+                ArmHolderTimer(holder);
+            return;
+        }
+        holder.ExtendPending = true;
         StartExtend(new ExtendCall(holder.Token, holder.Ttl, null, Stopwatch.GetTimestamp()));
+        ArmHolderTimer(holder);
     }
 
     /// <summary>The lock is gone without a release: tell the owner and the event stream, then serve the queue.</summary>
@@ -465,10 +526,12 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
             : new ExtendFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' is not held by this token (expired, released or taken over)."));
 
         if (_holder is not { Releasing: false } holder || holder.Token != call.Token) return;
+        if (call.ReplyTo is null) holder.ExtendPending = false;
         if (completed.Extended)
         {
             holder.Ttl = call.Ttl;
-            holder.ValidUntil = call.SentAt + Ticks(call.Ttl);
+            holder.ValidUntil = Math.Max(holder.ValidUntil, call.SentAt + Ticks(call.Ttl));
+            ReportValidity(holder);
             ArmHolderTimer(holder);
         }
         else
@@ -485,6 +548,7 @@ internal sealed class KeyLockActor : ReceiveActor, IWithTimers
             $"Redis was unavailable while extending lock '{_key}': {faulted.Cause.Message}"));
 
         if (_holder is not { Releasing: false } holder || holder.Token != call.Token) return;
+        if (call.ReplyTo is null) holder.ExtendPending = false;
         var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), holder.ValidUntil);
         if (left <= TimeSpan.Zero)
         {

@@ -87,6 +87,7 @@ internal sealed class LockManagerActor : ReceiveActor
     private void Running()
     {
         Receive<Acquire>(OnAcquire);
+        Receive<KeyLockActor.AcquireAs>(OnAcquireAs);
         Receive<BeginShutdown>(_ => OnBeginShutdown());
         CommonReceives();
     }
@@ -97,6 +98,12 @@ internal sealed class LockManagerActor : ReceiveActor
         {
             Sender.Tell(new LockNotAcquired(request.Key ?? string.Empty,
                 AcquireFailure.ShuttingDown, $"Lock '{request.Key}' was not acquired: the node is shutting down."));
+            _metrics.NotAcquired(AcquireFailure.ShuttingDown);
+        });
+        Receive<KeyLockActor.AcquireAs>(request =>
+        {
+            Sender.Tell(new LockNotAcquired(request.Request.Key, AcquireFailure.ShuttingDown,
+                $"Lock '{request.Request.Key}' was not acquired: the node is shutting down."));
             _metrics.NotAcquired(AcquireFailure.ShuttingDown);
         });
         Receive<BeginShutdown>(_ => ForceReleaseHeld(Sender));
@@ -133,6 +140,17 @@ internal sealed class LockManagerActor : ReceiveActor
             return;
         }
         Forward(ChildFor(request.Key), request);
+    }
+
+    private void OnAcquireAs(KeyLockActor.AcquireAs request)
+    {
+        if ((RequestValidator.Acquire(request.Request, _settings) ?? RequestValidator.Token(request.Request.Key, request.Token)) is { } problem)
+        {
+            Sender.Tell(new LockNotAcquired(request.Request.Key ?? string.Empty, AcquireFailure.InvalidRequest, problem));
+            _metrics.NotAcquired(AcquireFailure.InvalidRequest);
+            return;
+        }
+        Forward(ChildFor(request.Request.Key), request);
     }
 
     private void OnRelease(Release request)

@@ -60,7 +60,7 @@ internal static class RequestValidator
         _ => null,
     };
 
-    private static string? Token(string key, string? token) =>
+    public static string? Token(string key, string? token) =>
         string.IsNullOrEmpty(token) ? $"Token for lock '{Preview(key)}' must not be null or empty." : null;
 
     private static string Preview(string key) =>

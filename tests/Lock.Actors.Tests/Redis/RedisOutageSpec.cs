@@ -78,6 +78,23 @@ public sealed class RedisOutageSpec(ITestOutputHelper output) : PrivateRedisSpec
     }
 
     [Fact]
+    public async Task A_held_lock_is_reported_lost_when_its_ttl_ends_while_Redis_is_paused_not_when_the_client_gives_up()
+    {
+        using var admin = await ConnectionMultiplexer.ConnectAsync(Server.Configuration + ",allowAdmin=true");
+        var owner = CreateTestProbe();
+        Manager.Tell(new Acquire("paused-holder", Ttl: TimeSpan.FromMilliseconds(900), AutoExtend: true, Owner: owner));
+        await ExpectMsgAsync<LockAcquired>();
+
+        // The pause outlasts the TTL, and the client's own timeout (2 s) is longer than the TTL: the
+        // loss must be declared when the lock's validity ends, not when the hung extend times out.
+        var clock = Stopwatch.StartNew();
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "4000", "ALL");
+        var lost = await owner.ExpectMsgAsync<LockLost>(TimeSpan.FromSeconds(3));
+        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(1700), $"LockLost after {clock.Elapsed}");
+        Assert.Contains("did not answer", lost.Reason);
+    }
+
+    [Fact]
     public async Task A_slow_server_DEBUG_SLEEP_gives_a_prompt_unavailable_not_a_hang()
     {
         using var admin = await ConnectionMultiplexer.ConnectAsync(Server.Configuration + ",allowAdmin=true");
