@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
 using Lock.Actors.Actors;
+using Lock.Actors.Coordination;
 using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
 using StackExchange.Redis;
@@ -93,7 +94,8 @@ public sealed class DistributedLocks : IExtension
     /// <summary>Adds the reference configuration under the system's own, once per system.</summary>
     internal static void InjectDefaults(ActorSystem system)
     {
-        if (!system.Settings.Config.HasPath(LockSettings.ConfigPath + ".key-prefix"))
+        var config = system.Settings.Config;
+        if (!config.HasPath(LockSettings.ConfigPath + ".fencing.counter-expiry") || !config.HasPath(RedisLease.ConfigPath + ".lease-class"))
             system.Settings.InjectTopLevelFallback(DefaultConfig());
     }
 
