@@ -41,7 +41,10 @@ public sealed class LockHandle : IAsyncDisposable
         if (Interlocked.Exchange(ref _released, 1) == 1) return false;
         try
         {
-            return await _service.ReleaseAsync(Key, Token).ConfigureAwait(false);
+            var released = await _service.ReleaseAsync(Key, Token).ConfigureAwait(false);
+            // Not held at release: it had expired or been taken over, which is a loss.
+            if (!released) MarkLost();
+            return released;
         }
         finally
         {

@@ -17,6 +17,7 @@ internal static class LockHostCli
         root.Subcommands.Add(demo);
         root.Subcommands.Add(LocksCommand.Create(global));
         root.Subcommands.Add(ServeCommand.Create(global));
+        root.Subcommands.Add(StressCommand.Create(global));
         root.SetAction((parse, cancellationToken) => global.RunAsync(parse, cancellationToken,
             (settings, output, token) => DemoCommand.RunAsync(settings, 3, 4, 7, output, token)));
         return root;

@@ -83,6 +83,17 @@ public sealed class LockServiceSpec(RedisFixture redis, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Releasing_a_handle_whose_lock_vanished_reports_false_and_cancels_Lost()
+    {
+        var handle = await Service.AcquireAsync("vanished", TimeSpan.FromSeconds(30));
+        await Redis.Db.KeyDeleteAsync(RedisKey("vanished")); // a Redis restart or flush, for this key
+        Assert.False(handle.Lost.IsCancellationRequested);
+
+        Assert.False(await handle.ReleaseAsync());
+        Assert.True(handle.Lost.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task ForceReleaseAll_through_the_facade_counts_the_released_locks()
     {
         await Service.AcquireAsync("f1");
