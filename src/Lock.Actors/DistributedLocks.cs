@@ -108,8 +108,37 @@ public sealed class DistributedLocks : IExtension
         // A lock caller has its own timeout; queueing commands while Redis is down would only hide the outage.
         options.BacklogPolicy = BacklogPolicy.FailFast;
         options.ClientName ??= "lock-actors";
-        return ConnectionMultiplexer.Connect(options);
+        var connection = ConnectionMultiplexer.Connect(options);
+        if (!connection.IsConnected) RefuseBadCredentials(connection, settings, options);
+        return connection;
     }
+
+    // An unreachable Redis is an outage the node rides out; credentials Redis refuses will never
+    // work, so they stop start-up with a sentence that names the setting (and never the password).
+    private static void RefuseBadCredentials(ConnectionMultiplexer connection, LockSettings settings, ConfigurationOptions options)
+    {
+        try
+        {
+            connection.GetDatabase(settings.RedisDatabase).Ping();
+        }
+        catch (RedisException e) when (IsAuthenticationFailure(e))
+        {
+            connection.Dispose();
+            var user = options.User is { Length: > 0 } name ? $" for user '{name}'" : string.Empty;
+            throw new ConfigurationException(
+                $"Redis ({string.Join(", ", options.EndPoints)}) refused the credentials{user} in " +
+                $"'{LockSettings.ConfigPath}.redis.configuration': check the user and password.");
+        }
+        catch (RedisException)
+        {
+            // Not there yet: the connection keeps trying in the background.
+        }
+    }
+
+    private static bool IsAuthenticationFailure(RedisException error) =>
+        error is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
+        || error.Message.Contains("NOAUTH", StringComparison.Ordinal)
+        || error.Message.Contains("WRONGPASS", StringComparison.Ordinal);
 
     // The pub/sub connection may come up after the interactive one (or Redis may be down at start),
     // and a fail-fast connection refuses SUBSCRIBE until then: keep trying. Once subscribed, the

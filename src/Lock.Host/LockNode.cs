@@ -50,7 +50,15 @@ internal static class LockNode
         builder.Services.AddLockService();
 
         var host = builder.Build();
-        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (FindConfigurationError(e) is { } configuration)
+        {
+            host.Dispose();
+            throw new HostFailureException(configuration.Message, HostFailureException.Misconfigured);
+        }
         try
         {
             await SelfTestAsync(host, name, settings.Redis).ConfigureAwait(false);
@@ -63,6 +71,14 @@ internal static class LockNode
         }
         return host;
     }
+
+    private static Akka.Configuration.ConfigurationException? FindConfigurationError(Exception error) => error switch
+    {
+        Akka.Configuration.ConfigurationException configuration => configuration,
+        AggregateException aggregate => aggregate.InnerExceptions.Select(FindConfigurationError).FirstOrDefault(e => e is not null),
+        { InnerException: { } inner } => FindConfigurationError(inner),
+        _ => null,
+    };
 
     /// <summary>Acquire test_lock (ttl 5 s, timeout 3 s) and release it, as the original service did after init.</summary>
     private static async Task SelfTestAsync(IHost host, string name, RedisEndpoint redis)

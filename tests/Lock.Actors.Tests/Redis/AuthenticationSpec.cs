@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using Lock.Actors.Tests.Infrastructure;
+using Lock.Host;
+using StackExchange.Redis;
+using static Lock.Actors.LockProtocol;
+
+namespace Lock.Actors.Tests.Redis;
+
+/// <summary>A Redis that lets in only an ACL user with a password, as a production Redis would.</summary>
+public sealed class AuthenticationSpec : IAsyncLifetime
+{
+    private const string Password = "s3cret-Pa55word";
+    private readonly RedisServerProcess _server = RedisServerProcess.Create();
+
+    public async Task InitializeAsync()
+    {
+        await _server.StartAgainAsync();
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(_server.Configuration);
+        var db = admin.GetDatabase();
+        await db.ExecuteAsync("ACL", "SETUSER", "lockuser", "on", ">" + Password, "~*", "&*", "+@all");
+        await db.ExecuteAsync("ACL", "SETUSER", "default", "off");
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private string Configuration(string password) => $"127.0.0.1:{_server.Port},user=lockuser,password={password},connectTimeout=1500";
+
+    [Fact]
+    public async Task The_right_user_and_password_in_the_configuration_string_work_and_never_reach_the_logs()
+    {
+        var system = ActorSystem.Create("acl", LockSpec.NodeConfig(Configuration(Password), LockSpec.NewPrefix(), "akka.loglevel = DEBUG"));
+        var logs = new List<string>();
+        var listener = system.ActorOf(Props.Create(() => new LogCollector(logs)));
+        system.EventStream.Subscribe(listener, typeof(LogEvent));
+        try
+        {
+            var locks = DistributedLocks.Get(system);
+            await using (var handle = await locks.Service.AcquireAsync("secured", TimeSpan.FromSeconds(5)))
+            {
+                Assert.True(await locks.Service.IsLockedAsync("secured"));
+                Assert.True(await locks.Service.ExtendAsync("secured", handle.Token));
+                var reply = await locks.Manager.Ask<object>(new Acquire("secured", Timeout: TimeSpan.Zero));
+                Assert.Equal(AcquireFailure.Timeout, Assert.IsType<LockNotAcquired>(reply).Reason);
+            }
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+        lock (logs)
+        {
+            Assert.NotEmpty(logs);
+            Assert.DoesNotContain(logs, line => line.Contains(Password));
+        }
+    }
+
+    [Fact]
+    public async Task A_wrong_password_fails_start_up_with_a_clear_message_not_a_hang()
+    {
+        var system = ActorSystem.Create("acl-wrong", LockSpec.NodeConfig(Configuration("wrong"), LockSpec.NewPrefix()));
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var error = Assert.Throws<ConfigurationException>(() => DistributedLocks.Get(system));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"start-up took {clock.Elapsed}");
+            Assert.Contains("refused the credentials for user 'lockuser'", error.Message);
+            Assert.Contains("lock.redis.configuration", error.Message);
+            Assert.DoesNotContain("wrong", error.Message.Replace("wrong password", ""));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task The_host_says_so_in_one_sentence_and_exits_non_zero()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await LockHostCli.RunAsync(["locks", "--redis", Configuration("wrong")], stdout, stderr);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("is not reachable", stderr.ToString());
+
+        exit = await LockHostCli.RunAsync(["demo", "--days", "1", "--nodes", "1", "--redis", Configuration("wrong")], stdout, stderr);
+        Assert.Equal(2, exit);
+        Assert.Contains("refused the credentials for user 'lockuser'", stderr.ToString());
+        Assert.DoesNotContain("password=wrong", stdout + stderr.ToString());
+    }
+
+    private sealed class LogCollector : ReceiveActor
+    {
+        public LogCollector(List<string> logs) => Receive<LogEvent>(e => { lock (logs) logs.Add(e.ToString()!); });
+    }
+}
