@@ -107,6 +107,9 @@ public sealed class DistributedLocks : IExtension
             options.AbortOnConnectFail = false;
         // A lock caller has its own timeout; queueing commands while Redis is down would only hide the outage.
         options.BacklogPolicy = BacklogPolicy.FailFast;
+        // After an outage, come back within a fraction of a lock's TTL rather than on a backoff that
+        // grows to many seconds: waiters are answering Unavailable all that time.
+        options.ReconnectRetryPolicy ??= new LinearRetry(250);
         options.ClientName ??= "lock-actors";
         var connection = ConnectionMultiplexer.Connect(options);
         if (!connection.IsConnected) RefuseBadCredentials(connection, settings, options);

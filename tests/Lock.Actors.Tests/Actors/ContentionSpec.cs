@@ -77,6 +77,45 @@ public sealed class ContentionSpec(RedisFixture redis, ITestOutputHelper output)
         Assert.Equal(1, store.Acquires);
     }
 
+    /// <summary>Takes a key, gives it back, asks again: forever, as a busy local worker does.</summary>
+    private sealed class Cycler : ReceiveActor
+    {
+        public Cycler(IActorRef manager, string key)
+        {
+            Receive<LockAcquired>(held => manager.Tell(new Release(key, held.Token)));
+            Receive<LockReleased>(_ => manager.Tell(new Acquire(key, Timeout: TimeSpan.FromSeconds(30))));
+            Receive<LockNotAcquired>(_ => manager.Tell(new Acquire(key, Timeout: TimeSpan.FromSeconds(30))));
+            manager.Tell(new Acquire(key, Timeout: TimeSpan.FromSeconds(30)));
+        }
+    }
+
+    [Fact]
+    public async Task A_node_cycling_a_key_among_its_own_waiters_cannot_starve_another_node()
+    {
+        var nodeB = await StartNodeAsync("node-b");
+        // Two busy workers on node A: whenever one releases, the other is queued locally.
+        var cyclers = Enumerable.Range(0, 2)
+            .Select(i => Sys.ActorOf(Props.Create(() => new Cycler(Manager, "busy-key")), $"cycler-{i}"))
+            .ToList();
+        await AwaitAssertAsync(async () => Assert.True(await Redis.Db.KeyExistsAsync(RedisKey("busy-key"))));
+
+        // Node B is woken by every release; it must win one of them, not only node A's own queue.
+        var waits = new List<double>();
+        for (var round = 0; round < 10; round++)
+        {
+            var outsider = CreateTestProbe();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            nodeB.Manager.Tell(new Acquire("busy-key", Timeout: TimeSpan.FromSeconds(4)), outsider);
+            var reply = await outsider.ExpectMsgAsync<object>(TimeSpan.FromSeconds(6));
+            waits.Add(clock.Elapsed.TotalMilliseconds);
+            var acquired = Assert.IsType<LockAcquired>(reply);
+            nodeB.Manager.Tell(new Release("busy-key", acquired.Token), outsider);
+            await outsider.ExpectMsgAsync<LockReleased>();
+        }
+        foreach (var cycler in cyclers) Sys.Stop(cycler);
+        Output.WriteLine($"node B waited (ms): {string.Join(", ", waits.Select(w => w.ToString("0")))}");
+    }
+
     [Fact]
     public async Task Two_nodes_hammering_one_key_never_hold_it_at_once_and_fencing_tokens_follow_the_order_of_entry()
     {

@@ -54,5 +54,10 @@ internal sealed class StressReport
     public long MaxOccupancyBefore(long micros) =>
         Accepted.Where(r => r.EnterMicros < micros).Select(r => r.Occupancy).DefaultIfEmpty(0).Max();
     public IReadOnlyDictionary<string, int> AcceptedPerWorker { get; }
+
+    /// <summary>Per worker: accepted sections / timeouts / unavailable answers.</summary>
+    public string OutcomesPerWorker =>
+        string.Join(", ", Records.GroupBy(r => r.Worker.Split('/')[0]).OrderBy(g => g.Key).Select(g =>
+            $"{g.Key} {g.Count(r => r.Accepted)}/{g.Count(r => r.Outcome == "timeout")}/{g.Count(r => r.Outcome == "unavailable")}"));
     public List<string> Violations { get; } = new();
 }
