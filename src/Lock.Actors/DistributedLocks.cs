@@ -46,7 +46,8 @@ public sealed class DistributedLocks : IExtension
         Keys = new LockKeys(Settings.KeyPrefix);
         Store = new RedisLockStore(Connection, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry);
         Metrics = new LockMetrics(system.Name);
-        Manager = system.SystemActorOf(LockManagerActor.Props(Settings, Store, Metrics), "lock-manager");
+        Manager = system.SystemActorOf(
+            LockManagerActor.Props(Settings, Store, Metrics).WithDispatcher(Settings.Dispatcher), "lock-manager");
         Service = new LockService(system, Manager, Settings);
         system.SystemActorOf(LockLostListener.Props(Service), "lock-lost-listener");
 

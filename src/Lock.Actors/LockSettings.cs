@@ -19,7 +19,8 @@ public sealed record LockSettings(
     TimeSpan FencingCounterExpiry,
     TimeSpan ForceReleaseTimeout,
     string RedisConfiguration,
-    int RedisDatabase)
+    int RedisDatabase,
+    string Dispatcher)
 {
     /// <summary>The HOCON path of the section this record is read from.</summary>
     public const string ConfigPath = "lock";
@@ -50,7 +51,8 @@ public sealed record LockSettings(
             FencingCounterExpiry: ReadDuration(lockSection, "fencing.counter-expiry"),
             ForceReleaseTimeout: ReadDuration(lockSection, "shutdown.force-release-timeout"),
             RedisConfiguration: ReadString(lockSection, "redis.configuration"),
-            RedisDatabase: ReadInt(lockSection, "redis.database"));
+            RedisDatabase: ReadInt(lockSection, "redis.database"),
+            Dispatcher: ReadString(lockSection, "dispatcher"));
         settings.Validate();
         return settings;
     }
@@ -73,6 +75,7 @@ public sealed record LockSettings(
         RequireAtLeastOneMillisecond(ForceReleaseTimeout, "shutdown.force-release-timeout");
         Require(!string.IsNullOrWhiteSpace(RedisConfiguration), "redis.configuration", "must not be empty");
         Require(RedisDatabase >= 0, "redis.database", "must not be negative");
+        Require(!string.IsNullOrWhiteSpace(Dispatcher), "dispatcher", "must name a dispatcher configuration");
     }
 
     private static bool HasWholeHashTagOrNone(string prefix)

@@ -70,7 +70,7 @@ public static class BenchReport
             medians = results.Medians(),
             memory,
             bars = bars.Select(b => new { b.Text, b.Met, b.Ratio }),
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         WriteChart(Path.Combine(directory, "throughput.svg"), results, contenders, plan.SweepCallers);
         return md.ToString();
     }

@@ -15,11 +15,14 @@ using StackExchange.Redis;
 // Side-by-side benchmarks: every contender on the same Redis, the same connection and the same
 // workload, interleaved round by round (the first round discarded), medians and ratios reported.
 //   dotnet run -c Release --project tests/Lock.Benchmarks             full run (about 10 minutes)
+//   dotnet run -c Release --project tests/Lock.Benchmarks -- --quick  the bars' scenarios only (a minute)
 //   dotnet run -c Release --project tests/Lock.Benchmarks -- --smoke  seconds; what CI runs
+if (Environment.GetEnvironmentVariable("LOCK_BENCH_MINTHREADS") is { } minThreads) ThreadPool.SetMinThreads(int.Parse(minThreads), int.Parse(minThreads));
 var smoke = args.Contains("--smoke");
-var plan = smoke ? Plan.Smoke : Plan.Full;
+var quick = args.Contains("--quick");
+var plan = smoke ? Plan.Smoke : quick ? Plan.Quick : Plan.Full;
 var outDirectory = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault()
-                   ?? (smoke ? Path.Combine(Path.GetTempPath(), "lock-bench-smoke") : Path.Combine(FindRepositoryRoot(), "tests", "Lock.Benchmarks", "results"));
+                   ?? (smoke || quick ? Path.Combine(Path.GetTempPath(), "lock-bench-" + (smoke ? "smoke" : "quick")) : Path.Combine(FindRepositoryRoot(), "tests", "Lock.Benchmarks", "results"));
 Directory.CreateDirectory(outDirectory);
 
 await using var redis = await BenchRedis.StartAsync();
@@ -27,7 +30,8 @@ Console.WriteLine($"Redis: {redis.Description}; plan: {(smoke ? "smoke" : "full"
 await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
 await connection.GetServer(connection.GetEndPoints()[0]).FlushDatabaseAsync();
 
-var config = ConfigurationFactory.ParseString("""
+var config = ConfigurationFactory.ParseString((Environment.GetEnvironmentVariable("LOCK_BENCH_AKKA") ?? "") + """
+
     akka.loglevel = WARNING
     lock.key-prefix = "bench:"
     lock.idle-timeout = 1s
@@ -45,6 +49,9 @@ ILockContender[] contenders =
     new RedLockContender(connection),
     new PollingContender(connection),
 ];
+// LOCK_BENCH_ONLY="floor;Lock.Actors (Ask)" narrows a profiling run to some contenders.
+if (Environment.GetEnvironmentVariable("LOCK_BENCH_ONLY") is { Length: > 0 } only)
+    contenders = contenders.Where(c => only.Split(';').Contains(c.Name)).ToArray();
 var results = new Results();
 
 // 1. Uncontended cycles per second at 1, 16, 64 callers.
@@ -76,12 +83,15 @@ var job = (smoke ? Job.Dry : Job.Default.WithWarmupCount(3).WithIterationCount(1
     .WithToolchain(InProcessEmitToolchain.Instance);
 var benchConfig = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator)
     .WithArtifactsPath(Path.Combine(outDirectory, "BenchmarkDotNet"));
-var summary = BenchmarkRunner.Run<SingleCallerBenchmarks>(benchConfig);
-foreach (var report in summary.Reports)
+if (!quick)
 {
-    var name = (string)report.BenchmarkCase.Parameters["Contender"];
-    if (report.ResultStatistics is { } stats) results.Add("bdn/median-us", name, stats.Median / 1000);
-    results.Add("bdn/allocated-bytes", name, report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? double.NaN);
+    var summary = BenchmarkRunner.Run<SingleCallerBenchmarks>(benchConfig);
+    foreach (var report in summary.Reports)
+    {
+        var name = (string)report.BenchmarkCase.Parameters["Contender"];
+        if (report.ResultStatistics is { } stats) results.Add("bdn/median-us", name, stats.Median / 1000);
+        results.Add("bdn/allocated-bytes", name, report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? double.NaN);
+    }
 }
 
 // 5. Throughput against callers 1..256, for the chart.

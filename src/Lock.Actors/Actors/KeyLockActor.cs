@@ -157,6 +157,8 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     private bool _releasedDuringAttempt;
     private int _callsInFlight;
     private bool _idleTimerArmed;
+    private bool _quiet;
+    private long _quietSince;
     private long _fromManager;
     private readonly UntypedReceive _idle;
     private readonly UntypedReceive _contending;
@@ -187,7 +189,6 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         {
             case Acquire request: OnAcquire(request); break;
             case AcquireAs request: OnAcquireAs(request); break;
-            case IdleTick: OnIdleTick(); break;
             default: Common(message); break;
         }
     }
@@ -232,8 +233,9 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
             case ReleaseFaulted faulted: OnReleaseFaulted(faulted); break;
             case ExtendCompleted completed: OnExtendCompleted(completed); break;
             case ExtendFaulted faulted: OnExtendFaulted(faulted); break;
+            case IdleTick: OnIdleTick(); break;
             // A tick that belonged to a behaviour we already left.
-            case RetryTick or HolderTick or IdleTick: break;
+            case RetryTick or HolderTick: break;
             default: Unhandled(message); break;
         }
     }
@@ -251,16 +253,15 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         _metrics.AddWaiters(_waiters.Count - _waitersReported);
         _waitersReported = _waiters.Count;
 
+        // The idle timer is armed once and never cancelled on the hot path: when it fires it checks
+        // how long the actor has really been quiet.
         var quiet = _holder is null && _attempt is null && _waiters.Count == 0 && _callsInFlight == 0;
+        if (quiet && !_quiet) _quietSince = Stopwatch.GetTimestamp();
+        _quiet = quiet;
         if (quiet && !_idleTimerArmed)
         {
             Timers.StartSingleTimer(IdleTick.Instance, IdleTick.Instance, _settings.IdleTimeout);
             _idleTimerArmed = true;
-        }
-        else if (!quiet && _idleTimerArmed)
-        {
-            Timers.Cancel(IdleTick.Instance);
-            _idleTimerArmed = false;
         }
     }
 
@@ -423,6 +424,14 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         }
         var earliest = long.MaxValue;
         foreach (var waiter in _waiters) earliest = Math.Min(earliest, EffectiveDeadline(waiter));
+        if (_attempt is { Abandoned: false } attempt && _store.CallTimeout != Timeout.InfiniteTimeSpan
+            && earliest >= attempt.SentAt + Ticks(_store.CallTimeout))
+        {
+            // The attempt in flight is answered, or failed by the client, before any deadline; the
+            // timer is armed (if still needed) when it comes back. Uncontended acquires never pay for one.
+            Timers.Cancel(DeadlineTick.Instance);
+            return;
+        }
         var delay = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), earliest);
         if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
         Timers.StartSingleTimer(DeadlineTick.Instance, DeadlineTick.Instance, delay);
@@ -716,6 +725,14 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     private void OnIdleTick()
     {
         _idleTimerArmed = false;
+        if (!_quiet) return; // busy: armed again when it is next quiet
+        var left = _settings.IdleTimeout - Stopwatch.GetElapsedTime(_quietSince);
+        if (left > TimeSpan.Zero)
+        {
+            Timers.StartSingleTimer(IdleTick.Instance, IdleTick.Instance, left);
+            _idleTimerArmed = true;
+            return;
+        }
         Context.Parent.Tell(new LockManagerActor.PassivationRequested(_key, _fromManager));
     }
 

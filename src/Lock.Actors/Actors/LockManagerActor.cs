@@ -243,7 +243,8 @@ internal sealed class LockManagerActor : ReceiveActor
         if (_children.TryGetValue(key, out var child)) return child;
         // Keys may hold any character, so actor names are generated; a new actor for a key whose
         // previous actor is still stopping never collides with it.
-        var actor = Context.ActorOf(KeyLockActor.Props(key, _settings, _store, _metrics), "key-" + ++_childNames);
+        var actor = Context.ActorOf(
+            KeyLockActor.Props(key, _settings, _store, _metrics).WithDispatcher(_settings.Dispatcher), "key-" + ++_childNames);
         Context.Watch(actor);
         child = new KeyChild(actor);
         _children[key] = child;

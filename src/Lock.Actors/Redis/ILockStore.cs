@@ -6,6 +6,12 @@ namespace Lock.Actors.Redis;
 /// </summary>
 internal interface ILockStore
 {
+    /// <summary>
+    /// How long a call may stay unanswered before the client fails it by itself (a paused or hung
+    /// Redis): a key actor needs a timer of its own only for deadlines that come sooner.
+    /// </summary>
+    TimeSpan CallTimeout { get; }
+
     Task<AcquireOutcome> TryAcquireAsync(string key, string token, TimeSpan ttl);
 
     /// <summary>True when the token held the key and the lock is now gone (waiters are notified).</summary>

@@ -6,12 +6,14 @@ namespace Lock.Actors.Redis;
 
 /// <summary>
 /// The one place Redis names are built. A lock on <c>orders:42</c> with prefix <c>lock:</c> lives at
-/// <c>lock:{orders:42}</c>, its fencing counter at <c>lock:fence:{orders:42}</c>; the braces are a
-/// Redis Cluster hash tag, so both keys of one script share a slot.
+/// <c>lock:{orders:42}</c>, its fencing counter at <c>lock:fence:{orders:42}</c> and, while someone
+/// waits for it, a marker at <c>lock:wait:{orders:42}</c>; the braces are a Redis Cluster hash tag,
+/// so the keys of one script share a slot.
 /// </summary>
 internal sealed class LockKeys
 {
     private const string FenceInfix = "fence:";
+    private const string WaitInfix = "wait:";
     private const string HashedTagMarker = "#";
 
     public LockKeys(string prefix)
@@ -31,6 +33,9 @@ internal sealed class LockKeys
     public RedisKey LockKey(string key) => Prefix + Tagged(key);
 
     public RedisKey FenceKey(string key) => Prefix + FenceInfix + Tagged(key);
+
+    /// <summary>Present while someone waits for the key: only then does a release publish its notification.</summary>
+    public RedisKey WaitKey(string key) => Prefix + WaitInfix + Tagged(key);
 
     /// <summary>The application key a lock key was built from, or null when it is not one of ours.</summary>
     public string? KeyOf(string lockKey)

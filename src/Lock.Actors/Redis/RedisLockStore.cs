@@ -22,13 +22,29 @@ internal sealed class RedisLockStore : ILockStore
         _keys = keys;
         _counterExpiryMs = (long)counterExpiry.TotalMilliseconds;
         _releaseChannelName = keys.ReleaseChannel.ToString();
+        CallTimeout = ClientCallTimeout(connection);
+    }
+
+    public TimeSpan CallTimeout { get; }
+
+    // The client's async timeout, plus the one-second heartbeat on which it notices an expired call.
+    private static TimeSpan ClientCallTimeout(IConnectionMultiplexer connection)
+    {
+        try
+        {
+            return TimeSpan.FromMilliseconds(ConfigurationOptions.Parse(connection.Configuration).AsyncTimeout) + TimeSpan.FromSeconds(1);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            return Timeout.InfiniteTimeSpan;
+        }
     }
 
     public async Task<AcquireOutcome> TryAcquireAsync(string key, string token, TimeSpan ttl)
     {
         var result = await EvaluateAsync(
             LockScripts.AcquireSha, LockScripts.Acquire,
-            [_keys.LockKey(key), _keys.FenceKey(key)],
+            [_keys.LockKey(key), _keys.FenceKey(key), _keys.WaitKey(key)],
             [token, Milliseconds(ttl), _counterExpiryMs]).ConfigureAwait(false);
 
         var reply = (RedisResult[])result!;
@@ -41,7 +57,7 @@ internal sealed class RedisLockStore : ILockStore
     {
         var result = await EvaluateAsync(
             LockScripts.ReleaseSha, LockScripts.Release,
-            [_keys.LockKey(key)],
+            [_keys.LockKey(key), _keys.WaitKey(key)],
             [token, _releaseChannelName, key]).ConfigureAwait(false);
         return (long)result == 1;
     }

@@ -9,6 +9,8 @@ internal sealed class CountingStore(ILockStore inner) : ILockStore
 
     public int Acquires => Volatile.Read(ref _acquires);
 
+    public TimeSpan CallTimeout => inner.CallTimeout;
+
     public Task<AcquireOutcome> TryAcquireAsync(string key, string token, TimeSpan ttl)
     {
         Interlocked.Increment(ref _acquires);

@@ -22,6 +22,7 @@ public sealed class LockKeysSpec
         {
             // Both keys of the acquire script must hash to one slot, or a Redis Cluster refuses the script.
             Assert.Equal(HashSlot(keys.LockKey(key)), HashSlot(keys.FenceKey(key)));
+            Assert.Equal(HashSlot(keys.LockKey(key)), HashSlot(keys.WaitKey(key)));
         }
     }
 
@@ -33,6 +34,7 @@ public sealed class LockKeysSpec
         Assert.Equal(lockKeys.Count, lockKeys.Distinct().Count());
         foreach (var key in Keys) Assert.Equal(key, keys.KeyOf(keys.LockKey(key)!));
         Assert.Null(keys.KeyOf((string)keys.FenceKey("orders:42")!));
+        Assert.Null(keys.KeyOf((string)keys.WaitKey("orders:42")!));
         Assert.Null(keys.KeyOf("unrelated"));
     }
 
