@@ -128,8 +128,20 @@ public static class BenchReport
 
     private static void WriteChart(string path, Results results, IReadOnlyList<string> contenders, int[] callers)
     {
-        var model = new PlotModel { Title = "Uncontended acquire + release throughput", Background = OxyColors.White };
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.TopLeft });
+        var model = new PlotModel
+        {
+            Title = "Uncontended acquire + release throughput",
+            Background = OxyColors.White,
+            Padding = new OxyThickness(8, 24, 8, 8),
+        };
+        // Below the plot, in a row: room for fonts wider than the exporter's estimate.
+        model.Legends.Add(new Legend
+        {
+            LegendPlacement = LegendPlacement.Outside,
+            LegendPosition = LegendPosition.BottomCenter,
+            LegendOrientation = LegendOrientation.Horizontal,
+            LegendItemSpacing = 48,
+        });
         model.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Bottom, Base = 2, Title = "concurrent callers", MajorGridlineStyle = LineStyle.Dot });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "cycles / s", Minimum = 0, MajorGridlineStyle = LineStyle.Dot });
         foreach (var contender in contenders)
@@ -140,7 +152,20 @@ public static class BenchReport
             model.Series.Add(series);
         }
         using var stream = File.Create(path);
-        new SvgExporter { Width = 900, Height = 520 }.Export(model, stream);
+        // Not every SVG renderer honours dominant-baseline; without this, labels drift off their swatches.
+        new SvgExporter { Width = 1000, Height = 560, UseVerticalTextAlignmentWorkaround = true }.Export(model, stream);
+    }
+
+    /// <summary>Draws throughput.svg again from the medians in benchmarks.json (no new measurements).</summary>
+    public static void RedrawChart(string directory, IReadOnlyList<string> contenders, int[] callers)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "benchmarks.json")));
+        var results = new Results();
+        foreach (var scenario in json.RootElement.GetProperty("medians").EnumerateObject())
+            foreach (var contender in scenario.Value.EnumerateObject())
+                if (contender.Value.ValueKind == JsonValueKind.Number)
+                    results.Add(scenario.Name, contender.Name, contender.Value.GetDouble());
+        WriteChart(Path.Combine(directory, "throughput.svg"), results, contenders, callers);
     }
 
     private static string F(double value, string format) =>

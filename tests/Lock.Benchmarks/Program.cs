@@ -25,6 +25,14 @@ var outDirectory = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault()
                    ?? (smoke || quick ? Path.Combine(Path.GetTempPath(), "lock-bench-" + (smoke ? "smoke" : "quick")) : Path.Combine(FindRepositoryRoot(), "tests", "Lock.Benchmarks", "results"));
 Directory.CreateDirectory(outDirectory);
 
+if (args.Contains("--redraw"))
+{
+    BenchReport.RedrawChart(outDirectory,
+        ["floor", "Lock.Actors (Ask)", "Lock.Actors (LockService)", "DistributedLock.Redis", "RedLock.net", "poll-100ms"], Plan.Full.SweepCallers);
+    Console.WriteLine($"redrew {Path.Combine(outDirectory, "throughput.svg")}");
+    return 0;
+}
+
 await using var redis = await BenchRedis.StartAsync();
 Console.WriteLine($"Redis: {redis.Description}; plan: {(smoke ? "smoke" : "full")}; results: {outDirectory}");
 await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);

@@ -20,6 +20,7 @@ internal sealed class ForceReleaseAggregator : ReceiveActor, IWithTimers
 
     private readonly IActorRef _replyTo;
     private readonly int _expected;
+    private readonly TimeSpan _timeout;
     private int _answered;
     private int _released;
 
@@ -38,8 +39,6 @@ internal sealed class ForceReleaseAggregator : ReceiveActor, IWithTimers
         });
         _timeout = timeout;
     }
-
-    private readonly TimeSpan _timeout;
 
     protected override void PreStart() => Timers.StartSingleTimer(Expired.Instance, Expired.Instance, _timeout);
 
