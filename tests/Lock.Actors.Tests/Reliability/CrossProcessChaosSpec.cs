@@ -155,6 +155,9 @@ public sealed class CrossProcessChaosSpec(ITestOutputHelper output) : TestKit(ou
     /// <summary>SIGKILL of a worker while it holds a lock; that key must be taken by another worker within TTL + 1 s.</summary>
     private async Task KillHolderAsync(IConnectionMultiplexer admin, string victim)
     {
+        // The victim first completes a section of its own (it made progress), then dies holding the next lock.
+        await ProgressAsync(after: 0, sections: 1, TimeSpan.FromSeconds(20),
+            line => line.StartsWith(victim + " section ", StringComparison.Ordinal));
         var since = Stopwatch.GetTimestamp();
         string[]? holding = null;
         await AwaitConditionAsync(() =>
