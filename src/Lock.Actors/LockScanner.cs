@@ -36,9 +36,9 @@ public sealed class LockScanner
                                .WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 if (_keys.KeyOf(redisKey!) is not { } key) continue;
-                var pttl = (long)await db.ExecuteAsync("PTTL", redisKey).ConfigureAwait(false);
-                if (pttl == -2) continue; // released or expired between SCAN and PTTL
-                yield return new LockStatus(key, true, pttl >= 0 ? TimeSpan.FromMilliseconds(pttl) : null);
+                var state = KeyState.FromPttl((long)await db.ExecuteAsync("PTTL", redisKey).ConfigureAwait(false));
+                if (!state.Locked) continue; // released or expired between SCAN and PTTL
+                yield return new LockStatus(key, true, state.RemainingTtl);
             }
         }
     }

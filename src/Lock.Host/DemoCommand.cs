@@ -13,11 +13,15 @@ namespace Lock.Host;
 /// </summary>
 internal static class DemoCommand
 {
+    public const int DefaultNodes = 3;
+    public const int DefaultWorkers = 4;
+    public const int DefaultDays = 7;
+
     public static Command Create(GlobalOptions global)
     {
-        var nodes = PositiveOption("--nodes", 3, "ActorSystems in the process.");
-        var workers = PositiveOption("--workers", 4, "Worker actors per node.");
-        var days = PositiveOption("--days", 7, "Simulated days.");
+        var nodes = PositiveOption("--nodes", DefaultNodes, "ActorSystems in the process.");
+        var workers = PositiveOption("--workers", DefaultWorkers, "Worker actors per node.");
+        var days = PositiveOption("--days", DefaultDays, "Simulated days.");
         var command = new Command("demo", "Run the daily-job demo: many workers, one job a day, exactly once (the default command).")
         {
             nodes, workers, days,

@@ -19,7 +19,8 @@ internal static class LockHostCli
         root.Subcommands.Add(ServeCommand.Create(global));
         root.Subcommands.Add(StressCommand.Create(global));
         root.SetAction((parse, cancellationToken) => global.RunAsync(parse, cancellationToken,
-            (settings, output, token) => DemoCommand.RunAsync(settings, 3, 4, 7, output, token)));
+            (settings, output, token) => DemoCommand.RunAsync(
+                settings, DemoCommand.DefaultNodes, DemoCommand.DefaultWorkers, DemoCommand.DefaultDays, output, token)));
         return root;
     }
 

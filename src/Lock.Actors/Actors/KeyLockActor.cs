@@ -356,13 +356,9 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
             return;
         }
 
-        if (attempt.Abandoned)
+        if (attempt.Abandoned || _releasedDuringAttempt)
         {
-            TryHead();
-            return;
-        }
-        if (_releasedDuringAttempt)
-        {
+            // Nobody to serve with this answer, or the key came free meanwhile: next attempt now.
             TryHead();
             return;
         }

@@ -94,18 +94,8 @@ internal sealed class LockManagerActor : ReceiveActor
 
     private void ShuttingDown()
     {
-        Receive<Acquire>(request =>
-        {
-            Sender.Tell(new LockNotAcquired(request.Key ?? string.Empty,
-                AcquireFailure.ShuttingDown, $"Lock '{request.Key}' was not acquired: the node is shutting down."));
-            _metrics.NotAcquired(AcquireFailure.ShuttingDown);
-        });
-        Receive<KeyLockActor.AcquireAs>(request =>
-        {
-            Sender.Tell(new LockNotAcquired(request.Request.Key, AcquireFailure.ShuttingDown,
-                $"Lock '{request.Request.Key}' was not acquired: the node is shutting down."));
-            _metrics.NotAcquired(AcquireFailure.ShuttingDown);
-        });
+        Receive<Acquire>(request => RefuseShuttingDown(request.Key));
+        Receive<KeyLockActor.AcquireAs>(request => RefuseShuttingDown(request.Request.Key));
         Receive<BeginShutdown>(_ => ForceReleaseHeld(Sender));
         CommonReceives();
     }
@@ -135,8 +125,7 @@ internal sealed class LockManagerActor : ReceiveActor
     {
         if (RequestValidator.Acquire(request, _settings) is { } problem)
         {
-            Sender.Tell(new LockNotAcquired(request.Key ?? string.Empty, AcquireFailure.InvalidRequest, problem));
-            _metrics.NotAcquired(AcquireFailure.InvalidRequest);
+            Refuse(request.Key, AcquireFailure.InvalidRequest, problem);
             return;
         }
         Forward(ChildFor(request.Key), request);
@@ -146,11 +135,20 @@ internal sealed class LockManagerActor : ReceiveActor
     {
         if ((RequestValidator.Acquire(request.Request, _settings) ?? RequestValidator.Token(request.Request.Key, request.Token)) is { } problem)
         {
-            Sender.Tell(new LockNotAcquired(request.Request.Key ?? string.Empty, AcquireFailure.InvalidRequest, problem));
-            _metrics.NotAcquired(AcquireFailure.InvalidRequest);
+            Refuse(request.Request.Key, AcquireFailure.InvalidRequest, problem);
             return;
         }
         Forward(ChildFor(request.Request.Key), request);
+    }
+
+    private void RefuseShuttingDown(string? key) =>
+        Refuse(key, AcquireFailure.ShuttingDown, $"Lock '{key}' was not acquired: the node is shutting down.");
+
+    /// <summary>An acquire the manager answers itself, without a key actor: replied to and counted.</summary>
+    private void Refuse(string? key, AcquireFailure reason, string message)
+    {
+        Sender.Tell(new LockNotAcquired(key ?? string.Empty, reason, message));
+        _metrics.NotAcquired(reason);
     }
 
     private void OnRelease(Release request)

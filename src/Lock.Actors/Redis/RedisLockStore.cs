@@ -73,14 +73,8 @@ internal sealed class RedisLockStore : ILockStore
 
     public async Task<KeyState> GetStateAsync(string key)
     {
-        // PTTL: -2 when the key does not exist, -1 when it exists without an expiry.
         var pttl = (long)await _database.ExecuteAsync("PTTL", _keys.LockKey(key)).ConfigureAwait(false);
-        return pttl switch
-        {
-            -2 => new KeyState(false, null),
-            < 0 => new KeyState(true, null),
-            _ => new KeyState(true, TimeSpan.FromMilliseconds(pttl)),
-        };
+        return KeyState.FromPttl(pttl);
     }
 
     public Task SubscribeReleasesAsync(Action<string> onReleased)

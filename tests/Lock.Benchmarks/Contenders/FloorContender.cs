@@ -8,7 +8,8 @@ namespace Lock.Benchmarks.Contenders;
 /// </summary>
 public sealed class FloorContender(IConnectionMultiplexer connection) : ILockContender
 {
-    private const string CompareAndDelete = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+    /// <summary>The compare-and-delete every raw-client contender releases with.</summary>
+    public const string CompareAndDelete = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
     private readonly IDatabase _db = connection.GetDatabase();
     private readonly LoadedLuaScript _release = LuaScript.Prepare(CompareAndDelete).Load(connection.GetServer(connection.GetEndPoints()[0]));
 

@@ -5,7 +5,6 @@ namespace Lock.Benchmarks.Contenders;
 /// <summary>The original service's algorithm, plainly: SET NX, and while it fails, sleep 100 ms and retry.</summary>
 public sealed class PollingContender(IConnectionMultiplexer connection) : ILockContender
 {
-    private const string CompareAndDelete = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private readonly IDatabase _db = connection.GetDatabase();
 
@@ -26,7 +25,7 @@ public sealed class PollingContender(IConnectionMultiplexer connection) : ILockC
     public Task ReleaseAsync(object handle)
     {
         var (key, token) = ((string, string))handle;
-        return _db.ScriptEvaluateAsync(CompareAndDelete, [key], [token]);
+        return _db.ScriptEvaluateAsync(FloorContender.CompareAndDelete, [key], [token]);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
