@@ -44,7 +44,8 @@ public sealed class DistributedLocks : IExtension
         }
 
         Keys = new LockKeys(Settings.KeyPrefix);
-        Store = new RedisLockStore(Connection, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry);
+        Store = new RedisLockStore(
+            Connection, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry, Settings.BatchMaxInFlight, Settings.BatchMaxLocks);
         Metrics = new LockMetrics(system.Name);
         Manager = system.SystemActorOf(
             LockManagerActor.Props(Settings, Store, Metrics).WithDispatcher(Settings.Dispatcher), "lock-manager");

@@ -20,7 +20,9 @@ public sealed record LockSettings(
     TimeSpan ForceReleaseTimeout,
     string RedisConfiguration,
     int RedisDatabase,
-    string Dispatcher)
+    string Dispatcher,
+    int BatchMaxInFlight,
+    int BatchMaxLocks)
 {
     /// <summary>The HOCON path of the section this record is read from.</summary>
     public const string ConfigPath = "lock";
@@ -52,7 +54,9 @@ public sealed record LockSettings(
             ForceReleaseTimeout: ReadDuration(lockSection, "shutdown.force-release-timeout"),
             RedisConfiguration: ReadString(lockSection, "redis.configuration"),
             RedisDatabase: ReadInt(lockSection, "redis.database"),
-            Dispatcher: ReadString(lockSection, "dispatcher"));
+            Dispatcher: ReadString(lockSection, "dispatcher"),
+            BatchMaxInFlight: ReadInt(lockSection, "redis.batching.max-in-flight"),
+            BatchMaxLocks: ReadInt(lockSection, "redis.batching.max-locks"));
         settings.Validate();
         return settings;
     }
@@ -76,6 +80,9 @@ public sealed record LockSettings(
         Require(!string.IsNullOrWhiteSpace(RedisConfiguration), "redis.configuration", "must not be empty");
         Require(RedisDatabase >= 0, "redis.database", "must not be negative");
         Require(!string.IsNullOrWhiteSpace(Dispatcher), "dispatcher", "must name a dispatcher configuration");
+        Require(BatchMaxInFlight >= 1, "redis.batching.max-in-flight", "must be at least 1");
+        // 3 keys a lock; Lua's unpack of KEYS and the client's argument arrays stay far below limits.
+        Require(BatchMaxLocks is >= 1 and <= 1000, "redis.batching.max-locks", "must be between 1 and 1000");
     }
 
     private static bool HasWholeHashTagOrNone(string prefix)

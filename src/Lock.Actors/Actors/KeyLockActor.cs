@@ -16,9 +16,11 @@ namespace Lock.Actors.Actors;
 /// a private message; nothing here blocks.
 /// </para>
 /// <para>
-/// This is an <see cref="UntypedActor"/> with its behaviours as cached delegates, not a ReceiveActor:
-/// a key actor changes behaviour on every acquire and release, and ReceiveActor's Become rebuilds
-/// its handler set each time (measured: about 30 KB and 0.15 ms per acquire + release cycle).
+/// This is an <see cref="UntypedActor"/> whose behaviour is a cached delegate in a field, picked by
+/// <see cref="Settle"/> after every message, not a ReceiveActor switched with Become: a key actor
+/// changes behaviour on every acquire and release, and ReceiveActor's Become rebuilds its handler
+/// set each time (measured: about 30 KB and 0.15 ms per acquire + release cycle); even
+/// UntypedActor's Become allocates a wrapper per switch.
 /// </para>
 /// </summary>
 internal sealed class KeyLockActor : UntypedActor, IWithTimers
@@ -133,6 +135,11 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         // or extend was *sent*, so it never outlives the key in Redis.
         public long ValidUntil { get; set; } = validUntil;
         public bool Releasing { get; set; }
+
+        // When the watchdog extends next (AutoExtend only).
+        public long NextExtendAt { get; set; }
+
+        public void ScheduleNextExtend() => NextExtendAt = Stopwatch.GetTimestamp() + Ticks(ExtendInterval ?? Ttl / 3);
     }
 
     private enum ReleaseCause { Request, OwnerStopped, Abandoned, Forced }
@@ -145,6 +152,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         Akka.Actor.Props.Create<KeyLockActor>(key, settings, store, metrics);
 
     private readonly string _key;
+    private readonly LockKeyNames _names;
     private readonly LockSettings _settings;
     private readonly ILockStore _store;
     private readonly LockMetrics _metrics;
@@ -160,6 +168,10 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     private bool _quiet;
     private long _quietSince;
     private long _fromManager;
+
+    // When the pending deadline and holder ticks fire (Stopwatch timestamps); long.MaxValue: none pending.
+    private long _deadlineTickAt = long.MaxValue;
+    private long _holderTickAt = long.MaxValue;
     private readonly UntypedReceive _idle;
     private readonly UntypedReceive _contending;
     private readonly UntypedReceive _holding;
@@ -168,6 +180,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     public KeyLockActor(string key, LockSettings settings, ILockStore store, LockMetrics metrics)
     {
         _key = key;
+        _names = store.NamesOf(key);
         _settings = settings;
         _store = store;
         _metrics = metrics;
@@ -181,7 +194,8 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
 
     // ---- behaviours ----
 
-    protected override void OnReceive(object message) => Idle(message);
+    // The behaviour is a field, switched by Settle; Akka's Become would allocate on every switch.
+    protected override void OnReceive(object message) => _behaviour(message);
 
     private void Idle(object message)
     {
@@ -210,7 +224,6 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         {
             case Acquire request: OnAcquire(request); break;
             case AcquireAs request: OnAcquireAs(request); break;
-            case HolderTick: OnHolderTick(); break;
             default: Common(message); break;
         }
     }
@@ -227,6 +240,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
             case RefuseWaiters: OnRefuseWaiters(); break;
             case Abandon abandon: OnAbandon(abandon); break;
             case DeadlineTick: OnDeadline(); break;
+            case HolderTick: OnHolderTick(); break;
             case AttemptCompleted completed: OnAttemptCompleted(completed); break;
             case AttemptFaulted faulted: OnAttemptFaulted(faulted); break;
             case ReleaseCompleted completed: OnReleaseCompleted(completed); break;
@@ -235,7 +249,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
             case ExtendFaulted faulted: OnExtendFaulted(faulted); break;
             case IdleTick: OnIdleTick(); break;
             // A tick that belonged to a behaviour we already left.
-            case RetryTick or HolderTick: break;
+            case RetryTick: break;
             default: Unhandled(message); break;
         }
     }
@@ -243,12 +257,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     /// <summary>Picks the behaviour that matches the state, and keeps the idle timer in step with it.</summary>
     private void Settle()
     {
-        var next = _holder is not null ? _holding : _waiters.Count > 0 ? _contending : _idle;
-        if (next != _behaviour)
-        {
-            _behaviour = next;
-            Become(next);
-        }
+        _behaviour = _holder is not null ? _holding : _waiters.Count > 0 ? _contending : _idle;
 
         _metrics.AddWaiters(_waiters.Count - _waitersReported);
         _waitersReported = _waiters.Count;
@@ -326,10 +335,10 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
             var attempt = new Attempt(head, now);
             _attempt = attempt;
             _releasedDuringAttempt = false;
-            _store.TryAcquireAsync(_key, head.Token, head.Ttl).PipeTo(
-                Self,
-                success: outcome => new AttemptCompleted(attempt, outcome),
-                failure: cause => new AttemptFaulted(attempt, cause));
+            _store.TryAcquireAsync(_names, head.Token, head.Ttl).PipeResultTo(
+                Self, attempt,
+                static (call, outcome) => new AttemptCompleted(call, outcome),
+                static (call, cause) => new AttemptFaulted(call, cause));
             break;
         }
         ArmDeadline();
@@ -389,6 +398,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     {
         _waiters.Remove(waiter);
         var holder = new Holder(waiter, fencingToken, attempt.SentAt + Ticks(waiter.Ttl));
+        holder.ScheduleNextExtend();
         _holder = holder;
         // The table first: whoever hears of the grant and then asks the manager finds it listed.
         Context.Parent.Tell(new LockManagerActor.Granted(new ActiveLock(
@@ -410,27 +420,23 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
 
     // ---- deadlines ----
 
-    /// <summary>One timer for the earliest deadline in the queue.</summary>
+    /// <summary>
+    /// One timer, due no later than the earliest deadline in the queue. It is never cancelled: a tick
+    /// that finds nothing due re-arms for what is left, so a stream of short-lived acquires costs one
+    /// timer per deadline period, not one per acquire.
+    /// </summary>
     private void ArmDeadline()
     {
-        if (_waiters.Count == 0)
-        {
-            Timers.Cancel(DeadlineTick.Instance);
-            return;
-        }
+        if (_waiters.Count == 0) return;
         var earliest = long.MaxValue;
         foreach (var waiter in _waiters) earliest = Math.Min(earliest, EffectiveDeadline(waiter));
+        // The attempt in flight is answered, or failed by the client, before any deadline; the timer
+        // is armed (if still needed) when it comes back.
         if (_attempt is { Abandoned: false } attempt && _store.CallTimeout != Timeout.InfiniteTimeSpan
-            && earliest >= attempt.SentAt + Ticks(_store.CallTimeout))
-        {
-            // The attempt in flight is answered, or failed by the client, before any deadline; the
-            // timer is armed (if still needed) when it comes back. Uncontended acquires never pay for one.
-            Timers.Cancel(DeadlineTick.Instance);
-            return;
-        }
-        var delay = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), earliest);
-        if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
-        Timers.StartSingleTimer(DeadlineTick.Instance, DeadlineTick.Instance, delay);
+            && earliest >= attempt.SentAt + Ticks(_store.CallTimeout)) return;
+        if (_deadlineTickAt <= earliest) return;
+        _deadlineTickAt = earliest;
+        Timers.StartSingleTimer(DeadlineTick.Instance, DeadlineTick.Instance, Until(earliest));
     }
 
     // A waiter whose attempt has only just been sent gets one retry-interval for Redis to answer,
@@ -442,6 +448,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
 
     private void OnDeadline()
     {
+        _deadlineTickAt = long.MaxValue;
         var now = Stopwatch.GetTimestamp();
         var storeSilent = _attempt is { Abandoned: false } current
             && now - current.SentAt >= Ticks(_settings.RetryInterval);
@@ -474,37 +481,38 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     // ---- holding: watchdog and expiry ----
 
     /// <summary>
-    /// The holder's one timer: the next watchdog extend, or, when there is no watchdog or its extend
-    /// is still in flight, the end of the lock's validity.
+    /// The holder's one timer, due at the next watchdog extend or, when there is no watchdog or its
+    /// extend is still in flight, at the end of the lock's validity. Like the deadline timer it is
+    /// never cancelled (a release leaves it running): a tick re-arms for whoever holds the lock then.
     /// </summary>
     private void ArmHolderTimer(Holder holder)
     {
-        var delay = holder.AutoExtend && !holder.ExtendPending
-            ? holder.ExtendInterval ?? holder.Ttl / 3
-            : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), holder.ValidUntil);
-        Timers.StartSingleTimer(HolderTick.Instance, HolderTick.Instance, delay < TimeSpan.Zero ? TimeSpan.Zero : delay);
+        var due = holder.AutoExtend && !holder.ExtendPending ? holder.NextExtendAt : holder.ValidUntil;
+        if (_holderTickAt <= due) return;
+        _holderTickAt = due;
+        Timers.StartSingleTimer(HolderTick.Instance, HolderTick.Instance, Until(due));
     }
 
     private void OnHolderTick()
     {
+        _holderTickAt = long.MaxValue;
         if (_holder is not { Releasing: false } holder) return;
-        if (!holder.AutoExtend)
+        var now = Stopwatch.GetTimestamp();
+        if (!holder.AutoExtend || holder.ExtendPending)
         {
-            LoseHolder("its TTL ran out before it was released");
+            if (now < holder.ValidUntil) ArmHolderTimer(holder);
+            // Without a watchdog the TTL is simply over. With one, Redis has not answered its extend
+            // in time: the lock may be someone else's now, whatever the late answer says.
+            else LoseHolder(holder.AutoExtend
+                ? "Redis did not answer the watchdog's extend before the TTL ran out"
+                : "its TTL ran out before it was released");
             return;
         }
-        if (holder.ExtendPending)
+        if (now >= holder.NextExtendAt)
         {
-            // Redis has not answered the extend and the lock's TTL is over: it may be someone
-            // else's now, whatever the late answer says.
-            if (Stopwatch.GetTimestamp() >= holder.ValidUntil)
-                LoseHolder("Redis did not answer the watchdog's extend before the TTL ran out");
-            else
-                ArmHolderTimer(holder);
-            return;
+            holder.ExtendPending = true;
+            StartExtend(new ExtendCall(holder.Token, holder.Ttl, null, now));
         }
-        holder.ExtendPending = true;
-        StartExtend(new ExtendCall(holder.Token, holder.Ttl, null, Stopwatch.GetTimestamp()));
         ArmHolderTimer(holder);
     }
 
@@ -513,7 +521,6 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     {
         var holder = _holder!;
         _holder = null;
-        Timers.Cancel(HolderTick.Instance);
         Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
         _metrics.Lost(byWatchdog: holder.AutoExtend);
         var lost = new LockLost(_key, holder.Token, reason);
@@ -539,10 +546,10 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     private void StartExtend(ExtendCall call)
     {
         _callsInFlight++;
-        _store.ExtendAsync(_key, call.Token, call.Ttl).PipeTo(
-            Self,
-            success: extended => new ExtendCompleted(call, extended),
-            failure: cause => new ExtendFaulted(call, cause));
+        _store.ExtendAsync(_names, call.Token, call.Ttl).PipeResultTo(
+            Self, call,
+            static (call, extended) => new ExtendCompleted(call, extended),
+            static (call, cause) => new ExtendFaulted(call, cause));
     }
 
     private void OnExtendCompleted(ExtendCompleted completed)
@@ -560,6 +567,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         {
             holder.Ttl = call.Ttl;
             holder.ValidUntil = Math.Max(holder.ValidUntil, call.SentAt + Ticks(call.Ttl));
+            if (call.ReplyTo is null) holder.ScheduleNextExtend();
             ReportValidity(holder);
             ArmHolderTimer(holder);
         }
@@ -588,7 +596,8 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         {
             // Keep trying while the lock is still surely ours; the watchdog never gives up early.
             var retry = left < _settings.RetryInterval ? left : _settings.RetryInterval;
-            Timers.StartSingleTimer(HolderTick.Instance, HolderTick.Instance, retry);
+            holder.NextExtendAt = Stopwatch.GetTimestamp() + Ticks(retry);
+            ArmHolderTimer(holder);
         }
     }
 
@@ -614,16 +623,12 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
 
     private void StartRelease(ReleaseCall call)
     {
-        if (_holder is { } holder && holder.Token == call.Token)
-        {
-            holder.Releasing = true;
-            Timers.Cancel(HolderTick.Instance);
-        }
+        if (_holder is { } holder && holder.Token == call.Token) holder.Releasing = true;
         _callsInFlight++;
-        _store.ReleaseAsync(_key, call.Token).PipeTo(
-            Self,
-            success: released => new ReleaseCompleted(call, released),
-            failure: cause => new ReleaseFaulted(call, cause));
+        _store.ReleaseAsync(_names, call.Token).PipeResultTo(
+            Self, call,
+            static (call, released) => new ReleaseCompleted(call, released),
+            static (call, cause) => new ReleaseFaulted(call, cause));
     }
 
     private void OnReleaseCompleted(ReleaseCompleted completed)
@@ -733,4 +738,10 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     }
 
     private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+
+    private static TimeSpan Until(long timestamp)
+    {
+        var delay = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
+        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
+    }
 }

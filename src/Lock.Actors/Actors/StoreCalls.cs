@@ -12,7 +12,7 @@ namespace Lock.Actors.Actors;
 internal static class StoreCalls
 {
     public static void Release(ILockStore store, LockMetrics metrics, string key, string token, IActorRef replyTo) =>
-        store.ReleaseAsync(key, token).PipeTo(
+        store.ReleaseAsync(store.NamesOf(key), token).PipeTo(
             replyTo,
             success: released => released
                 ? Counted(new LockReleased(key), metrics.Released)
@@ -21,7 +21,7 @@ internal static class StoreCalls
                 $"Redis was unavailable while releasing lock '{key}': {cause.Message}"));
 
     public static void Extend(ILockStore store, LockMetrics metrics, string key, string token, TimeSpan ttl, IActorRef replyTo) =>
-        store.ExtendAsync(key, token, ttl).PipeTo(
+        store.ExtendAsync(store.NamesOf(key), token, ttl).PipeTo(
             replyTo,
             success: extended => extended
                 ? Counted(new LockExtended(key, ttl), metrics.Extended)

@@ -12,13 +12,16 @@ internal interface ILockStore
     /// </summary>
     TimeSpan CallTimeout { get; }
 
-    Task<AcquireOutcome> TryAcquireAsync(string key, string token, TimeSpan ttl);
+    /// <summary>The Redis names of <paramref name="key"/>, for the calls below.</summary>
+    LockKeyNames NamesOf(string key);
+
+    Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl);
 
     /// <summary>True when the token held the key and the lock is now gone (waiters are notified).</summary>
-    Task<bool> ReleaseAsync(string key, string token);
+    Task<bool> ReleaseAsync(LockKeyNames key, string token);
 
     /// <summary>True when the token holds the key and its TTL is now <paramref name="ttl"/>.</summary>
-    Task<bool> ExtendAsync(string key, string token, TimeSpan ttl);
+    Task<bool> ExtendAsync(LockKeyNames key, string token, TimeSpan ttl);
 
     Task<KeyState> GetStateAsync(string key);
 

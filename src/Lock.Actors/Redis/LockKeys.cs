@@ -32,6 +32,13 @@ internal sealed class LockKeys
 
     public RedisKey LockKey(string key) => Prefix + Tagged(key);
 
+    /// <summary>All of a lock's names at once.</summary>
+    public LockKeyNames NamesOf(string key)
+    {
+        var tagged = Tagged(key);
+        return new LockKeyNames(key, Prefix + tagged, Prefix + FenceInfix + tagged, Prefix + WaitInfix + tagged);
+    }
+
     public RedisKey FenceKey(string key) => Prefix + FenceInfix + Tagged(key);
 
     /// <summary>Present while someone waits for the key: only then does a release publish its notification.</summary>

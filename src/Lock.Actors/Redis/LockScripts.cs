@@ -10,44 +10,65 @@ namespace Lock.Actors.Redis;
 internal static class LockScripts
 {
     /// <summary>
-    /// KEYS[1] lock key, KEYS[2] fencing counter, KEYS[3] waiting marker; ARGV[1] token, ARGV[2] ttl ms,
-    /// ARGV[3] counter expiry ms.
+    /// One or more locks at once. KEYS: per lock its lock key, fencing counter and waiting marker;
+    /// ARGV[1] counter expiry ms, then per lock its token and ttl ms.
     /// </summary>
     public const string Acquire = """
-        -- returns {1, fencing token} when the token holds the lock now, {0, holder's pttl} when another token does
+        -- returns two entries per lock: 1, fencing token when the token holds the lock now; 0, holder's pttl
+        -- when another token does; -1, error when its keys could not be used (the other locks are unaffected)
         if redis.replicate_commands then redis.replicate_commands() end
-        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-          local fence = redis.call('INCR', KEYS[2])
-          if fence == 1 then
-            -- a new counter (first use, expiry, or a Redis that lost its data) starts at the server
-            -- clock in microseconds, above any token handed out before, and expires after the
-            -- configured idle period; a later re-seed is again above every earlier token
-            local now = redis.call('TIME')
-            fence = tonumber(now[1]) * 1000000 + tonumber(now[2])
-            redis.call('SET', KEYS[2], string.format('%.0f', fence), 'PX', ARGV[3])
+        local function acquire(lock, counter, marker, token, ttl)
+          if redis.call('SET', lock, token, 'NX', 'PX', ttl) then
+            local fence = redis.call('INCR', counter)
+            if fence == 1 then
+              -- a new counter (first use, expiry, or a Redis that lost its data) starts at the server
+              -- clock in microseconds, above any token handed out before, and expires after the
+              -- configured idle period; a later re-seed is again above every earlier token
+              local now = redis.call('TIME')
+              fence = tonumber(now[1]) * 1000000 + tonumber(now[2])
+              redis.call('SET', counter, string.format('%.0f', fence), 'PX', ARGV[1])
+            end
+            return 1, fence
           end
-          return {1, fence}
+          if redis.call('GET', lock) == token then
+            -- the same token asking again (a retry whose first reply was lost): it already holds the lock
+            redis.call('PEXPIRE', lock, ttl)
+            return 1, tonumber(redis.call('GET', counter) or '0')
+          end
+          -- someone waits now: the holder's release must be announced (the marker outlives the holder's ttl)
+          local pttl = redis.call('PTTL', lock)
+          redis.call('SET', marker, '1', 'PX', pttl > 0 and pttl + 1000 or 60000)
+          return 0, pttl
         end
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
-          -- the same token asking again (a retry whose first reply was lost): it already holds the lock
-          redis.call('PEXPIRE', KEYS[1], ARGV[2])
-          return {1, tonumber(redis.call('GET', KEYS[2]) or '0')}
+        local replies = {}
+        for i = 1, #KEYS / 3 do
+          local ok, status, value = pcall(acquire, KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[2 * i], ARGV[2 * i + 1])
+          if not ok then status, value = -1, type(status) == 'table' and status.err or tostring(status) end
+          replies[2 * i - 1], replies[2 * i] = status, value
         end
-        -- someone waits now: the holder's release must be announced (the marker outlives the holder's ttl)
-        local pttl = redis.call('PTTL', KEYS[1])
-        redis.call('SET', KEYS[3], '1', 'PX', pttl > 0 and pttl + 1000 or 60000)
-        return {0, pttl}
+        return replies
         """;
 
-    /// <summary>KEYS[1] lock key, KEYS[2] waiting marker; ARGV[1] token, ARGV[2] release channel, ARGV[3] notification payload (the key).</summary>
+    /// <summary>
+    /// One or more locks at once. KEYS: per lock its lock key and waiting marker; ARGV[1] release
+    /// channel, then per lock its token and notification payload (the key).
+    /// </summary>
     public const string Release = """
-        -- returns 1 when the token held the lock and it is now deleted (announced if anyone waits), 0 otherwise
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
-          redis.call('DEL', KEYS[1])
-          if redis.call('DEL', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
-          return 1
+        -- returns two entries per lock: 1, 0 when the token held it and it is now deleted (announced if
+        -- anyone waits); 0, 0 when the token did not hold it; -1, error when its keys could not be used
+        local function release(lock, marker, token, payload)
+          if redis.call('GET', lock) ~= token then return 0, 0 end
+          -- one DEL for both: 2 means the waiting marker was there too
+          if redis.call('DEL', lock, marker) == 2 then redis.call('PUBLISH', ARGV[1], payload) end
+          return 1, 0
         end
-        return 0
+        local replies = {}
+        for i = 1, #KEYS / 2 do
+          local ok, status, value = pcall(release, KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i], ARGV[2 * i + 1])
+          if not ok then status, value = -1, type(status) == 'table' and status.err or tostring(status) end
+          replies[2 * i - 1], replies[2 * i] = status, value
+        end
+        return replies
         """;
 
     /// <summary>KEYS[1] lock key; ARGV[1] token, ARGV[2] new ttl ms.</summary>

@@ -6,13 +6,21 @@ namespace Lock.Actors.Redis;
 internal static class LockTokens
 {
     private const int VisiblePrefix = 8;
+    private const int TokenBytes = 16;
 
-    /// <summary>A fresh token: 16 random bytes from the OS generator as 32 lowercase hex characters.</summary>
+    // Random bytes are drawn from the OS generator a few hundred at a time: one call per token was a
+    // measurable share of an uncontended acquire. Per thread, so no two tokens share bytes.
+    [ThreadStatic] private static byte[]? _random;
+    [ThreadStatic] private static int _used;
+
+    /// <summary>A fresh token: 16 cryptographically random bytes as 32 lowercase hex characters.</summary>
     public static string New()
     {
-        Span<byte> bytes = stackalloc byte[16];
-        RandomNumberGenerator.Fill(bytes);
-        return Convert.ToHexStringLower(bytes);
+        var random = _random ??= new byte[TokenBytes * 32];
+        if (_used == 0) RandomNumberGenerator.Fill(random);
+        var token = Convert.ToHexStringLower(random, _used, TokenBytes);
+        _used = (_used + TokenBytes) % random.Length;
+        return token;
     }
 
     /// <summary>

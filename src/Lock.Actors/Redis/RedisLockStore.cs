@@ -13,9 +13,13 @@ internal sealed class RedisLockStore : ILockStore
     private readonly LockKeys _keys;
     private readonly RedisValue _counterExpiryMs;
     private readonly RedisValue _releaseChannelName;
+    private readonly CallBatcher<AcquireCall, AcquireOutcome> _acquires;
+    private readonly CallBatcher<ReleaseCall, bool> _releases;
     private Action<RedisChannel, RedisValue>? _subscription;
+    private bool? _cluster;
 
-    public RedisLockStore(IConnectionMultiplexer connection, int database, LockKeys keys, TimeSpan counterExpiry)
+    public RedisLockStore(
+        IConnectionMultiplexer connection, int database, LockKeys keys, TimeSpan counterExpiry, int batchMaxInFlight, int batchMaxLocks)
     {
         _connection = connection;
         _database = connection.GetDatabase(database);
@@ -23,7 +27,13 @@ internal sealed class RedisLockStore : ILockStore
         _counterExpiryMs = (long)counterExpiry.TotalMilliseconds;
         _releaseChannelName = keys.ReleaseChannel.ToString();
         CallTimeout = ClientCallTimeout(connection);
+        _acquires = new CallBatcher<AcquireCall, AcquireOutcome>(SendAcquires, DecodeAcquire, MayBatch, batchMaxInFlight, batchMaxLocks);
+        _releases = new CallBatcher<ReleaseCall, bool>(SendReleases, DecodeRelease, MayBatch, batchMaxInFlight, batchMaxLocks);
     }
+
+    private readonly record struct AcquireCall(LockKeyNames Key, string Token, TimeSpan Ttl);
+
+    private readonly record struct ReleaseCall(LockKeyNames Key, string Token);
 
     public TimeSpan CallTimeout { get; }
 
@@ -40,33 +50,67 @@ internal sealed class RedisLockStore : ILockStore
         }
     }
 
-    public async Task<AcquireOutcome> TryAcquireAsync(string key, string token, TimeSpan ttl)
-    {
-        var result = await EvaluateAsync(
-            LockScripts.AcquireSha, LockScripts.Acquire,
-            [_keys.LockKey(key), _keys.FenceKey(key), _keys.WaitKey(key)],
-            [token, Milliseconds(ttl), _counterExpiryMs]).ConfigureAwait(false);
+    public LockKeyNames NamesOf(string key) => _keys.NamesOf(key);
 
-        var reply = (RedisResult[])result!;
-        var value = (long)reply[1];
-        if ((long)reply[0] == 1) return AcquireOutcome.Granted(value);
-        return AcquireOutcome.HeldElsewhere(value > 0 ? TimeSpan.FromMilliseconds(value) : null);
+    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl) =>
+        _acquires.Call(new AcquireCall(key, token, ttl));
+
+    public Task<bool> ReleaseAsync(LockKeyNames key, string token) => _releases.Call(new ReleaseCall(key, token));
+
+    private Task<RedisResult> SendAcquires(IReadOnlyList<AcquireCall> calls)
+    {
+        var keys = new RedisKey[calls.Count * 3];
+        var values = new RedisValue[1 + calls.Count * 2];
+        values[0] = _counterExpiryMs;
+        for (var i = 0; i < calls.Count; i++)
+        {
+            var (key, token, ttl) = calls[i];
+            keys[3 * i] = key.Lock;
+            keys[3 * i + 1] = key.Fence;
+            keys[3 * i + 2] = key.Wait;
+            values[1 + 2 * i] = token;
+            values[2 + 2 * i] = Milliseconds(ttl);
+        }
+        return EvaluateAsync(LockScripts.AcquireSha, LockScripts.Acquire, keys, values);
     }
 
-    public async Task<bool> ReleaseAsync(string key, string token)
+    private static AcquireOutcome DecodeAcquire(RedisResult status, RedisResult value)
     {
-        var result = await EvaluateAsync(
-            LockScripts.ReleaseSha, LockScripts.Release,
-            [_keys.LockKey(key), _keys.WaitKey(key)],
-            [token, _releaseChannelName, key]).ConfigureAwait(false);
-        return (long)result == 1;
+        if (Status(status, value) == 1) return AcquireOutcome.Granted((long)value);
+        var pttl = (long)value;
+        return AcquireOutcome.HeldElsewhere(pttl > 0 ? TimeSpan.FromMilliseconds(pttl) : null);
     }
 
-    public async Task<bool> ExtendAsync(string key, string token, TimeSpan ttl)
+    private Task<RedisResult> SendReleases(IReadOnlyList<ReleaseCall> calls)
+    {
+        var keys = new RedisKey[calls.Count * 2];
+        var values = new RedisValue[1 + calls.Count * 2];
+        values[0] = _releaseChannelName;
+        for (var i = 0; i < calls.Count; i++)
+        {
+            var (key, token) = calls[i];
+            keys[2 * i] = key.Lock;
+            keys[2 * i + 1] = key.Wait;
+            values[1 + 2 * i] = token;
+            values[2 + 2 * i] = key.Key;
+        }
+        return EvaluateAsync(LockScripts.ReleaseSha, LockScripts.Release, keys, values);
+    }
+
+    private static bool DecodeRelease(RedisResult status, RedisResult value) => Status(status, value) == 1;
+
+    /// <summary>One lock's status in a script's reply; -1 means its keys failed, the value saying why.</summary>
+    private static long Status(RedisResult status, RedisResult value)
+    {
+        var code = (long)status;
+        return code == -1 ? throw new RedisServerException((string?)value ?? "script error") : code;
+    }
+
+    public async Task<bool> ExtendAsync(LockKeyNames key, string token, TimeSpan ttl)
     {
         var result = await EvaluateAsync(
             LockScripts.ExtendSha, LockScripts.Extend,
-            [_keys.LockKey(key)],
+            [key.Lock],
             [token, Milliseconds(ttl)]).ConfigureAwait(false);
         return (long)result == 1;
     }
@@ -105,6 +149,17 @@ internal sealed class RedisLockStore : ILockStore
             // EVAL runs the script and puts it back in the server's cache for the next EVALSHA.
             return await _database.ScriptEvaluateAsync(script, keys, values).ConfigureAwait(false);
         }
+    }
+
+    // A script's keys must share one slot in a Redis Cluster, so there every lock goes on its own.
+    // Known once a server has answered; until then calls are not held back.
+    private bool MayBatch()
+    {
+        if (_cluster is { } known) return !known;
+        var servers = _connection.GetServers();
+        if (!servers.Any(s => s.IsConnected)) return false;
+        _cluster = servers.Any(s => s.ServerType == ServerType.Cluster);
+        return !_cluster.Value;
     }
 
     private static RedisValue Milliseconds(TimeSpan value) => (long)value.TotalMilliseconds;

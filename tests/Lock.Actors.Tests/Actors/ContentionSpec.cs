@@ -166,4 +166,21 @@ public sealed class ContentionSpec(RedisFixture redis, ITestOutputHelper output)
         // The fallback timer is capped by the holder's remaining TTL, not the 5 s retry interval.
         await waiter.ExpectMsgAsync<LockAcquired>(TimeSpan.FromSeconds(2));
     }
+
+    [Fact]
+    public async Task A_waiter_with_a_short_timeout_behind_one_with_a_long_timeout_is_answered_at_its_own_deadline()
+    {
+        // Held elsewhere for the whole test.
+        await Redis.Db.StringSetAsync(RedisKey("busy"), "elsewhere", TimeSpan.FromSeconds(30));
+        var patient = CreateTestProbe();
+        var hurried = CreateTestProbe();
+        Manager.Tell(new Acquire("busy", Timeout: TimeSpan.FromSeconds(20)), patient);
+        // Let the first waiter's attempt come back, so its 20 s deadline timer is the one pending.
+        await AwaitAssertAsync(async () => Assert.True(await Redis.Db.KeyExistsAsync(Locks.Keys.WaitKey("busy"))));
+
+        Manager.Tell(new Acquire("busy", Timeout: TimeSpan.FromMilliseconds(300)), hurried);
+        var refused = await hurried.ExpectMsgAsync<LockNotAcquired>(TimeSpan.FromSeconds(2));
+        Assert.Equal(AcquireFailure.Timeout, refused.Reason);
+        await patient.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+    }
 }

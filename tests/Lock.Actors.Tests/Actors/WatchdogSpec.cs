@@ -72,4 +72,21 @@ public sealed class WatchdogSpec(RedisFixture redis, ITestOutputHelper output) :
         Manager.Tell(GetActiveLocks.Instance);
         Assert.Empty((await ExpectMsgAsync<ActiveLocks>()).Locks);
     }
+
+    [Fact]
+    public async Task A_short_lock_after_a_long_one_on_the_same_key_is_still_lost_at_its_own_ttl()
+    {
+        // The key actor's holder timer is not cancelled on release (one timer per TTL, not per
+        // acquire): it must still be brought forward for a holder whose TTL ends sooner.
+        Manager.Tell(new Acquire("reused", Ttl: TimeSpan.FromSeconds(30)));
+        var first = await ExpectMsgAsync<LockAcquired>();
+        Manager.Tell(new Release("reused", first.Token));
+        await ExpectMsgAsync<LockReleased>();
+
+        var owner = CreateTestProbe();
+        Manager.Tell(new Acquire("reused", Ttl: TimeSpan.FromMilliseconds(400), Owner: owner));
+        var second = await ExpectMsgAsync<LockAcquired>();
+        var lost = await owner.ExpectMsgAsync<LockLost>(TimeSpan.FromSeconds(2));
+        Assert.Equal(second.Token, lost.Token);
+    }
 }

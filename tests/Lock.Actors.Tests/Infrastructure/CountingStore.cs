@@ -11,15 +11,17 @@ internal sealed class CountingStore(ILockStore inner) : ILockStore
 
     public TimeSpan CallTimeout => inner.CallTimeout;
 
-    public Task<AcquireOutcome> TryAcquireAsync(string key, string token, TimeSpan ttl)
+    public LockKeyNames NamesOf(string key) => inner.NamesOf(key);
+
+    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl)
     {
         Interlocked.Increment(ref _acquires);
         return inner.TryAcquireAsync(key, token, ttl);
     }
 
-    public Task<bool> ReleaseAsync(string key, string token) => inner.ReleaseAsync(key, token);
+    public Task<bool> ReleaseAsync(LockKeyNames key, string token) => inner.ReleaseAsync(key, token);
 
-    public Task<bool> ExtendAsync(string key, string token, TimeSpan ttl) => inner.ExtendAsync(key, token, ttl);
+    public Task<bool> ExtendAsync(LockKeyNames key, string token, TimeSpan ttl) => inner.ExtendAsync(key, token, ttl);
 
     public Task<KeyState> GetStateAsync(string key) => inner.GetStateAsync(key);
 

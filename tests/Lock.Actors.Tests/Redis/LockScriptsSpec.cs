@@ -1,0 +1,95 @@
+using Lock.Actors.Redis;
+using Lock.Actors.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Lock.Actors.Tests.Redis;
+
+/// <summary>
+/// The batched scripts on real Redis: several locks in one call, each with its own answer, and one
+/// lock whose keys cannot be used failing alone.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class LockScriptsSpec(RedisFixture redis)
+{
+    private readonly LockKeys _keys = new(LockSpec.NewPrefix());
+
+    [Fact]
+    public async Task One_acquire_call_answers_each_lock_and_a_broken_lock_fails_alone()
+    {
+        var free = _keys.NamesOf("free");
+        var held = _keys.NamesOf("held");
+        var broken = _keys.NamesOf("broken");
+        await redis.Db.StringSetAsync(held.Lock, "someone-else", TimeSpan.FromSeconds(30));
+        // A fencing counter that is not a number: INCR fails for this lock only.
+        await redis.Db.HashSetAsync(broken.Fence, "not", "a counter");
+        var alsoFree = _keys.NamesOf("also-free");
+
+        var reply = await Acquire([free, held, broken, alsoFree], "token-1");
+
+        Assert.Equal(8, reply.Length);
+        Assert.Equal(1, (long)reply[0]);
+        Assert.True((long)reply[1] > 0, "a fencing token");
+        Assert.Equal(0, (long)reply[2]);
+        Assert.InRange((long)reply[3], 1, 30_000); // the holder's remaining ttl
+        Assert.Equal(-1, (long)reply[4]);
+        Assert.Contains("WRONGTYPE", (string)reply[5]!);
+        Assert.Equal(1, (long)reply[6]);
+
+        Assert.Equal("token-1", (string?)await redis.Db.StringGetAsync(free.Lock));
+        Assert.Equal("token-1", (string?)await redis.Db.StringGetAsync(alsoFree.Lock));
+        Assert.Equal("someone-else", (string?)await redis.Db.StringGetAsync(held.Lock));
+        // The failed lock's marker is for waiters only; the held one got one, the free ones none.
+        Assert.True(await redis.Db.KeyExistsAsync(held.Wait));
+        Assert.False(await redis.Db.KeyExistsAsync(free.Wait));
+    }
+
+    [Fact]
+    public async Task One_release_call_deletes_only_what_its_tokens_hold_and_announces_only_awaited_keys()
+    {
+        var mine = _keys.NamesOf("mine");
+        var awaited = _keys.NamesOf("awaited");
+        var theirs = _keys.NamesOf("theirs");
+        await Acquire([mine, awaited], "token-2");
+        await redis.Db.StringSetAsync(theirs.Lock, "someone-else", TimeSpan.FromSeconds(30));
+        await redis.Db.StringSetAsync(awaited.Wait, "1", TimeSpan.FromSeconds(30));
+
+        var announced = new List<string>();
+        var subscriber = redis.Admin.GetSubscriber();
+        var channel = _keys.ReleaseChannel;
+        var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await subscriber.SubscribeAsync(channel, (_, message) =>
+        {
+            lock (announced) announced.Add(message!);
+            heard.TrySetResult();
+        });
+        try
+        {
+            var reply = (RedisResult[])(await redis.Db.ScriptEvaluateAsync(LockScripts.Release,
+                [mine.Lock, mine.Wait, awaited.Lock, awaited.Wait, theirs.Lock, theirs.Wait],
+                [channel.ToString(), "token-2", mine.Key, "token-2", awaited.Key, "token-2", theirs.Key]))!;
+
+            Assert.Equal([1L, 0L, 1L, 0L, 0L, 0L], reply.Select(r => (long)r).ToArray());
+            Assert.False(await redis.Db.KeyExistsAsync(mine.Lock));
+            Assert.False(await redis.Db.KeyExistsAsync(awaited.Lock));
+            Assert.False(await redis.Db.KeyExistsAsync(awaited.Wait));
+            Assert.Equal("someone-else", (string?)await redis.Db.StringGetAsync(theirs.Lock));
+
+            await heard.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            // Publishing is ordered before the reply; the only announcement is the awaited key's.
+            await subscriber.PingAsync();
+            lock (announced) Assert.Equal(["awaited"], announced);
+        }
+        finally
+        {
+            await subscriber.UnsubscribeAsync(channel);
+        }
+    }
+
+    private async Task<RedisResult[]> Acquire(LockKeyNames[] locks, string token)
+    {
+        var keys = locks.SelectMany(l => new[] { l.Lock, l.Fence, l.Wait }).ToArray();
+        var values = new RedisValue[] { 86_400_000 }
+            .Concat(locks.SelectMany(_ => new RedisValue[] { token, 30_000 })).ToArray();
+        return (RedisResult[])(await redis.Db.ScriptEvaluateAsync(LockScripts.Acquire, keys, values))!;
+    }
+}
