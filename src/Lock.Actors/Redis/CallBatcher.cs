@@ -3,8 +3,8 @@ using StackExchange.Redis;
 namespace Lock.Actors.Redis;
 
 /// <summary>
-/// Coalesces concurrent calls of one kind (acquire, release) into one script call that handles many
-/// keys. While fewer than <c>maxInFlight</c> script calls are out, a call is sent at once, on its
+/// Coalesces concurrent calls (acquires and releases of different keys) into one script call that
+/// handles them all. While fewer than <c>maxInFlight</c> script calls are out, a call is sent at once, on its
 /// caller's thread, so a lone caller pays nothing; beyond that, calls queue and leave together, as one
 /// script call, when one in flight comes back. Under load this turns N round trips, N client
 /// completions and N script runs into one each.
@@ -13,44 +13,38 @@ namespace Lock.Actors.Redis;
 /// the same key), and each call gets its own reply: one key's failure in a batch fails that call only.
 /// </para>
 /// </summary>
-internal sealed class CallBatcher<TCall, TResult>
+internal sealed class CallBatcher<TCall> where TCall : class, IBatchedCall
 {
     /// <summary>Runs the script for <paramref name="calls"/>; its reply holds two entries per call, in order.</summary>
     public delegate Task<RedisResult> Send(IReadOnlyList<TCall> calls);
 
-    /// <summary>The result of one call from its two entries of the reply; throws when they hold an error.</summary>
-    public delegate TResult Decode(RedisResult status, RedisResult value);
-
     private readonly object _gate = new();
-    private readonly Queue<Pending> _queued = new();
+    private readonly Queue<TCall> _queued = new();
     private readonly Send _send;
-    private readonly Decode _decode;
     private readonly Func<bool> _mayBatch;
     private readonly int _maxInFlight;
     private readonly int _maxBatch;
     private int _inFlight;
     private bool _draining;
 
-    public CallBatcher(Send send, Decode decode, Func<bool> mayBatch, int maxInFlight, int maxBatch)
+    public CallBatcher(Send send, Func<bool> mayBatch, int maxInFlight, int maxBatch)
     {
         _send = send;
-        _decode = decode;
         _mayBatch = mayBatch;
         _maxInFlight = maxInFlight;
         _maxBatch = maxBatch;
     }
 
-    public Task<TResult> Call(TCall call)
+    /// <summary>Sends <paramref name="call"/> now or with the next batch; it is completed through <see cref="IBatchedCall"/>.</summary>
+    public void Call(TCall call)
     {
-        var pending = new Pending(call);
         bool drain;
         lock (_gate)
         {
-            _queued.Enqueue(pending);
+            _queued.Enqueue(call);
             drain = TryClaimDrain();
         }
         if (drain) Drain();
-        return pending.Task;
     }
 
     // With the gate held: whether this thread becomes the one that sends what is queued.
@@ -69,7 +63,7 @@ internal sealed class CallBatcher<TCall, TResult>
     {
         while (true)
         {
-            Pending[] batch;
+            TCall[] batch;
             lock (_gate)
             {
                 var batching = _mayBatch();
@@ -78,7 +72,7 @@ internal sealed class CallBatcher<TCall, TResult>
                     _draining = false;
                     return;
                 }
-                batch = new Pending[batching ? Math.Min(_queued.Count, _maxBatch) : 1];
+                batch = new TCall[batching ? Math.Min(_queued.Count, _maxBatch) : 1];
                 for (var i = 0; i < batch.Length; i++) batch[i] = _queued.Dequeue();
                 _inFlight++;
             }
@@ -86,14 +80,12 @@ internal sealed class CallBatcher<TCall, TResult>
         }
     }
 
-    private void Start(Pending[] batch)
+    private void Start(TCall[] batch)
     {
         Task<RedisResult> reply;
         try
         {
-            var calls = new TCall[batch.Length];
-            for (var i = 0; i < batch.Length; i++) calls[i] = batch[i].Call;
-            reply = _send(calls);
+            reply = _send(batch);
         }
         catch (Exception e)
         {
@@ -104,7 +96,7 @@ internal sealed class CallBatcher<TCall, TResult>
             new Batch(this, batch), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private void Completed(Task<RedisResult> reply, Pending[] batch)
+    private void Completed(Task<RedisResult> reply, TCall[] batch)
     {
         bool drain;
         lock (_gate)
@@ -123,18 +115,18 @@ internal sealed class CallBatcher<TCall, TResult>
                 TaskStatus.Canceled => new TaskCanceledException(reply),
                 _ => new RedisException($"Unexpected script reply: {reply.Result}"),
             };
-            foreach (var pending in batch) pending.TrySetException(cause);
+            foreach (var call in batch) call.Fail(cause);
             return;
         }
         for (var i = 0; i < batch.Length; i++)
         {
             try
             {
-                batch[i].TrySetResult(_decode(entries[2 * i], entries[2 * i + 1]));
+                batch[i].Complete(entries[2 * i], entries[2 * i + 1]);
             }
             catch (Exception e)
             {
-                batch[i].TrySetException(e);
+                batch[i].Fail(e);
             }
         }
     }
@@ -146,11 +138,5 @@ internal sealed class CallBatcher<TCall, TResult>
             ? entries
             : null;
 
-    private sealed record Batch(CallBatcher<TCall, TResult> Owner, Pending[] Calls);
-
-    // Continuations run where the result is set (the fan-out above), not queued once more.
-    private sealed class Pending(TCall call) : TaskCompletionSource<TResult>
-    {
-        public TCall Call { get; } = call;
-    }
+    private sealed record Batch(CallBatcher<TCall> Owner, TCall[] Calls);
 }

@@ -10,12 +10,16 @@ namespace Lock.Actors.Redis;
 internal static class LockScripts
 {
     /// <summary>
-    /// One or more locks at once. KEYS: per lock its lock key, fencing counter and waiting marker;
-    /// ARGV[1] counter expiry ms, then per lock its token and ttl ms.
+    /// Acquires and releases of one or more locks in one call. KEYS: per lock its lock key, fencing
+    /// counter and waiting marker. ARGV[1] counter expiry ms, ARGV[2] release channel, then per lock
+    /// the operation ('a' acquire, 'r' release), its token, and its ttl ms (acquire) or the key to
+    /// announce (release).
     /// </summary>
-    public const string Acquire = """
-        -- returns two entries per lock: 1, fencing token when the token holds the lock now; 0, holder's pttl
-        -- when another token does; -1, error when its keys could not be used (the other locks are unaffected)
+    public const string AcquireOrRelease = """
+        -- returns two entries per lock: for an acquire 1, fencing token when the token holds the lock now,
+        -- or 0, holder's pttl when another token does; for a release 1, 0 when the token held it and it
+        -- is now deleted (announced if anyone waits), or 0, 0 when it did not; -1, error when the lock's
+        -- keys could not be used (the other locks are unaffected)
         if redis.replicate_commands then redis.replicate_commands() end
         local function acquire(lock, counter, marker, token, ttl)
           if redis.call('SET', lock, token, 'NX', 'PX', ttl) then
@@ -40,31 +44,16 @@ internal static class LockScripts
           redis.call('SET', marker, '1', 'PX', pttl > 0 and pttl + 1000 or 60000)
           return 0, pttl
         end
-        local replies = {}
-        for i = 1, #KEYS / 3 do
-          local ok, status, value = pcall(acquire, KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[2 * i], ARGV[2 * i + 1])
-          if not ok then status, value = -1, type(status) == 'table' and status.err or tostring(status) end
-          replies[2 * i - 1], replies[2 * i] = status, value
-        end
-        return replies
-        """;
-
-    /// <summary>
-    /// One or more locks at once. KEYS: per lock its lock key and waiting marker; ARGV[1] release
-    /// channel, then per lock its token and notification payload (the key).
-    /// </summary>
-    public const string Release = """
-        -- returns two entries per lock: 1, 0 when the token held it and it is now deleted (announced if
-        -- anyone waits); 0, 0 when the token did not hold it; -1, error when its keys could not be used
-        local function release(lock, marker, token, payload)
+        local function release(lock, counter, marker, token, payload)
           if redis.call('GET', lock) ~= token then return 0, 0 end
           -- one DEL for both: 2 means the waiting marker was there too
-          if redis.call('DEL', lock, marker) == 2 then redis.call('PUBLISH', ARGV[1], payload) end
+          if redis.call('DEL', lock, marker) == 2 then redis.call('PUBLISH', ARGV[2], payload) end
           return 1, 0
         end
         local replies = {}
-        for i = 1, #KEYS / 2 do
-          local ok, status, value = pcall(release, KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i], ARGV[2 * i + 1])
+        for i = 1, #KEYS / 3 do
+          local op = ARGV[3 * i] == 'a' and acquire or release
+          local ok, status, value = pcall(op, KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2])
           if not ok then status, value = -1, type(status) == 'table' and status.err or tostring(status) end
           replies[2 * i - 1], replies[2 * i] = status, value
         end
@@ -80,8 +69,7 @@ internal static class LockScripts
         return 0
         """;
 
-    public static readonly byte[] AcquireSha = Sha1(Acquire);
-    public static readonly byte[] ReleaseSha = Sha1(Release);
+    public static readonly byte[] AcquireOrReleaseSha = Sha1(AcquireOrRelease);
     public static readonly byte[] ExtendSha = Sha1(Extend);
 
     private static byte[] Sha1(string script) => SHA1.HashData(Encoding.UTF8.GetBytes(script));

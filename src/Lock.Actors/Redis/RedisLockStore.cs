@@ -13,8 +13,7 @@ internal sealed class RedisLockStore : ILockStore
     private readonly LockKeys _keys;
     private readonly RedisValue _counterExpiryMs;
     private readonly RedisValue _releaseChannelName;
-    private readonly CallBatcher<AcquireCall, AcquireOutcome> _acquires;
-    private readonly CallBatcher<ReleaseCall, bool> _releases;
+    private readonly CallBatcher<ILockCall> _calls;
     private Action<RedisChannel, RedisValue>? _subscription;
     private bool? _cluster;
 
@@ -27,13 +26,8 @@ internal sealed class RedisLockStore : ILockStore
         _counterExpiryMs = (long)counterExpiry.TotalMilliseconds;
         _releaseChannelName = keys.ReleaseChannel.ToString();
         CallTimeout = ClientCallTimeout(connection);
-        _acquires = new CallBatcher<AcquireCall, AcquireOutcome>(SendAcquires, DecodeAcquire, MayBatch, batchMaxInFlight, batchMaxLocks);
-        _releases = new CallBatcher<ReleaseCall, bool>(SendReleases, DecodeRelease, MayBatch, batchMaxInFlight, batchMaxLocks);
+        _calls = new CallBatcher<ILockCall>(Send, MayBatch, batchMaxInFlight, batchMaxLocks);
     }
-
-    private readonly record struct AcquireCall(LockKeyNames Key, string Token, TimeSpan Ttl);
-
-    private readonly record struct ReleaseCall(LockKeyNames Key, string Token);
 
     public TimeSpan CallTimeout { get; }
 
@@ -52,58 +46,92 @@ internal sealed class RedisLockStore : ILockStore
 
     public LockKeyNames NamesOf(string key) => _keys.NamesOf(key);
 
-    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl) =>
-        _acquires.Call(new AcquireCall(key, token, ttl));
+    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl)
+    {
+        var call = new AcquireCall(key, token, Milliseconds(ttl));
+        _calls.Call(call);
+        return call.Task;
+    }
 
-    public Task<bool> ReleaseAsync(LockKeyNames key, string token) => _releases.Call(new ReleaseCall(key, token));
+    public Task<bool> ReleaseAsync(LockKeyNames key, string token)
+    {
+        var call = new ReleaseCall(key, token);
+        _calls.Call(call);
+        return call.Task;
+    }
 
-    private Task<RedisResult> SendAcquires(IReadOnlyList<AcquireCall> calls)
+    private Task<RedisResult> Send(IReadOnlyList<ILockCall> calls)
     {
         var keys = new RedisKey[calls.Count * 3];
-        var values = new RedisValue[1 + calls.Count * 2];
+        var values = new RedisValue[2 + calls.Count * 3];
         values[0] = _counterExpiryMs;
+        values[1] = _releaseChannelName;
         for (var i = 0; i < calls.Count; i++)
         {
-            var (key, token, ttl) = calls[i];
-            keys[3 * i] = key.Lock;
-            keys[3 * i + 1] = key.Fence;
-            keys[3 * i + 2] = key.Wait;
-            values[1 + 2 * i] = token;
-            values[2 + 2 * i] = Milliseconds(ttl);
+            var call = calls[i];
+            keys[3 * i] = call.Key.Lock;
+            keys[3 * i + 1] = call.Key.Fence;
+            keys[3 * i + 2] = call.Key.Wait;
+            values[2 + 3 * i] = call.Operation;
+            values[3 + 3 * i] = call.Token;
+            values[4 + 3 * i] = call.Argument;
         }
-        return EvaluateAsync(LockScripts.AcquireSha, LockScripts.Acquire, keys, values);
+        return EvaluateAsync(LockScripts.AcquireOrReleaseSha, LockScripts.AcquireOrRelease, keys, values);
     }
-
-    private static AcquireOutcome DecodeAcquire(RedisResult status, RedisResult value)
-    {
-        if (Status(status, value) == 1) return AcquireOutcome.Granted((long)value);
-        var pttl = (long)value;
-        return AcquireOutcome.HeldElsewhere(pttl > 0 ? TimeSpan.FromMilliseconds(pttl) : null);
-    }
-
-    private Task<RedisResult> SendReleases(IReadOnlyList<ReleaseCall> calls)
-    {
-        var keys = new RedisKey[calls.Count * 2];
-        var values = new RedisValue[1 + calls.Count * 2];
-        values[0] = _releaseChannelName;
-        for (var i = 0; i < calls.Count; i++)
-        {
-            var (key, token) = calls[i];
-            keys[2 * i] = key.Lock;
-            keys[2 * i + 1] = key.Wait;
-            values[1 + 2 * i] = token;
-            values[2 + 2 * i] = key.Key;
-        }
-        return EvaluateAsync(LockScripts.ReleaseSha, LockScripts.Release, keys, values);
-    }
-
-    private static bool DecodeRelease(RedisResult status, RedisResult value) => Status(status, value) == 1;
 
     /// <summary>One lock's status in a script's reply; -1 means its keys failed, the value saying why.</summary>
     private static long Status(RedisResult status, RedisResult value)
     {
         var code = (long)status;
         return code == -1 ? throw new RedisServerException((string?)value ?? "script error") : code;
+    }
+
+    // An acquire or release waiting to leave in a batch; completed with its own entries of the reply.
+    // Continuations run where the result is set (the batch's fan-out), not queued once more.
+    private interface ILockCall : IBatchedCall
+    {
+        LockKeyNames Key { get; }
+        RedisValue Operation { get; }
+        string Token { get; }
+        RedisValue Argument { get; }
+    }
+
+    private sealed class AcquireCall(LockKeyNames key, string token, RedisValue ttlMs)
+        : TaskCompletionSource<AcquireOutcome>, ILockCall
+    {
+        private static readonly RedisValue Op = "a";
+
+        public LockKeyNames Key { get; } = key;
+        public RedisValue Operation => Op;
+        public string Token { get; } = token;
+        public RedisValue Argument { get; } = ttlMs;
+
+        public void Complete(RedisResult status, RedisResult value)
+        {
+            if (Status(status, value) == 1)
+            {
+                TrySetResult(AcquireOutcome.Granted((long)value));
+                return;
+            }
+            var pttl = (long)value;
+            TrySetResult(AcquireOutcome.HeldElsewhere(pttl > 0 ? TimeSpan.FromMilliseconds(pttl) : null));
+        }
+
+        public void Fail(Exception cause) => TrySetException(cause);
+    }
+
+    private sealed class ReleaseCall(LockKeyNames key, string token) : TaskCompletionSource<bool>, ILockCall
+    {
+        private static readonly RedisValue Op = "r";
+
+        public LockKeyNames Key { get; } = key;
+        public RedisValue Operation => Op;
+        public string Token { get; } = token;
+        public RedisValue Argument => Key.Key;
+
+        public void Complete(RedisResult status, RedisResult value) => TrySetResult(Status(status, value) == 1);
+
+        public void Fail(Exception cause) => TrySetException(cause);
     }
 
     public async Task<bool> ExtendAsync(LockKeyNames key, string token, TimeSpan ttl)

@@ -9,16 +9,27 @@ namespace Lock.Actors.Tests.Redis;
 /// </summary>
 public sealed class CallBatcherSpec
 {
+    /// <summary>A call named after what it asks; its result is its entry's value.</summary>
+    private sealed class NamedCall(string name) : TaskCompletionSource<string>, IBatchedCall
+    {
+        public string Name { get; } = name;
+
+        public void Complete(RedisResult status, RedisResult value) =>
+            TrySetResult((long)status == -1 ? throw new RedisServerException((string)value!) : (string)value!);
+
+        public void Fail(Exception cause) => TrySetException(cause);
+    }
+
     /// <summary>Plays the script: records each call's batch and lets the test answer it.</summary>
     private sealed class ScriptedSend
     {
         public List<(IReadOnlyList<string> Calls, TaskCompletionSource<RedisResult> Reply)> Sent { get; } = new();
 
-        public Task<RedisResult> Send(IReadOnlyList<string> calls)
+        public Task<RedisResult> Send(IReadOnlyList<NamedCall> calls)
         {
             // Continuations run inside the test's Answer: the next batch has left when it returns.
             var reply = new TaskCompletionSource<RedisResult>();
-            lock (Sent) Sent.Add((calls.ToList(), reply));
+            lock (Sent) Sent.Add((calls.Select(c => c.Name).ToList(), reply));
             return reply.Task;
         }
 
@@ -46,17 +57,23 @@ public sealed class CallBatcherSpec
         }
     }
 
-    private static CallBatcher<string, string> Batcher(ScriptedSend script, int maxInFlight, int maxBatch, bool mayBatch = true) =>
-        new(script.Send, Decode, () => mayBatch, maxInFlight, maxBatch);
+    private sealed class Batcher(ScriptedSend script, int maxInFlight, int maxBatch, bool mayBatch = true)
+    {
+        private readonly CallBatcher<NamedCall> _batcher = new(script.Send, () => mayBatch, maxInFlight, maxBatch);
 
-    private static string Decode(RedisResult status, RedisResult value) =>
-        (long)status == -1 ? throw new RedisServerException((string)value!) : (string)value!;
+        public Task<string> Call(string name)
+        {
+            var call = new NamedCall(name);
+            _batcher.Call(call);
+            return call.Task;
+        }
+    }
 
     [Fact]
     public async Task A_lone_call_leaves_at_once_and_calls_made_while_the_limit_is_out_leave_together_in_order()
     {
         var script = new ScriptedSend();
-        var batcher = Batcher(script, maxInFlight: 1, maxBatch: 100);
+        var batcher = new Batcher(script, maxInFlight: 1, maxBatch: 100);
 
         var first = batcher.Call("a");
         Assert.Equal(["a"], script.Batch(0));
@@ -76,7 +93,7 @@ public sealed class CallBatcherSpec
     public async Task Up_to_max_in_flight_calls_leave_on_their_own_before_any_batching()
     {
         var script = new ScriptedSend();
-        var batcher = Batcher(script, maxInFlight: 3, maxBatch: 100);
+        var batcher = new Batcher(script, maxInFlight: 3, maxBatch: 100);
 
         var calls = new[] { "a", "b", "c", "d", "e" }.Select(batcher.Call).ToList();
         Assert.Equal(3, script.Count);
@@ -94,7 +111,7 @@ public sealed class CallBatcherSpec
     public async Task No_batch_holds_more_than_max_locks()
     {
         var script = new ScriptedSend();
-        var batcher = Batcher(script, maxInFlight: 1, maxBatch: 2);
+        var batcher = new Batcher(script, maxInFlight: 1, maxBatch: 2);
 
         var calls = new[] { "a", "b", "c", "d" }.Select(batcher.Call).ToList();
         script.Answer(0);
@@ -109,7 +126,7 @@ public sealed class CallBatcherSpec
     public async Task An_entry_error_fails_its_own_call_only_and_a_failed_script_call_fails_each_of_its_calls()
     {
         var script = new ScriptedSend();
-        var batcher = Batcher(script, maxInFlight: 1, maxBatch: 100);
+        var batcher = new Batcher(script, maxInFlight: 1, maxBatch: 100);
 
         var first = batcher.Call("a");
         var batch = new[] { "b", "bad", "c" }.Select(batcher.Call).ToList();
@@ -127,7 +144,7 @@ public sealed class CallBatcherSpec
     public async Task A_reply_of_the_wrong_shape_fails_the_calls_instead_of_leaving_them_waiting()
     {
         var script = new ScriptedSend();
-        var batcher = Batcher(script, maxInFlight: 1, maxBatch: 100);
+        var batcher = new Batcher(script, maxInFlight: 1, maxBatch: 100);
 
         var call = batcher.Call("a");
         script.Sent[0].Reply.SetResult(RedisResult.Create((RedisValue)"OK"));
@@ -139,7 +156,7 @@ public sealed class CallBatcherSpec
     {
         // A Redis Cluster: a script's keys must share a slot, so locks are never put together.
         var script = new ScriptedSend();
-        var batcher = Batcher(script, maxInFlight: 1, maxBatch: 100, mayBatch: false);
+        var batcher = new Batcher(script, maxInFlight: 1, maxBatch: 100, mayBatch: false);
 
         foreach (var call in new[] { "a", "b", "c" }) batcher.Call(call);
         Assert.Equal(3, script.Count);

@@ -24,7 +24,7 @@ public sealed class LockScriptsSpec(RedisFixture redis)
         await redis.Db.HashSetAsync(broken.Fence, "not", "a counter");
         var alsoFree = _keys.NamesOf("also-free");
 
-        var reply = await Acquire([free, held, broken, alsoFree], "token-1");
+        var reply = await Run([free, held, broken, alsoFree], "token-1", "a");
 
         Assert.Equal(8, reply.Length);
         Assert.Equal(1, (long)reply[0]);
@@ -49,7 +49,7 @@ public sealed class LockScriptsSpec(RedisFixture redis)
         var mine = _keys.NamesOf("mine");
         var awaited = _keys.NamesOf("awaited");
         var theirs = _keys.NamesOf("theirs");
-        await Acquire([mine, awaited], "token-2");
+        await Run([mine, awaited], "token-2", "a");
         await redis.Db.StringSetAsync(theirs.Lock, "someone-else", TimeSpan.FromSeconds(30));
         await redis.Db.StringSetAsync(awaited.Wait, "1", TimeSpan.FromSeconds(30));
 
@@ -64,9 +64,7 @@ public sealed class LockScriptsSpec(RedisFixture redis)
         });
         try
         {
-            var reply = (RedisResult[])(await redis.Db.ScriptEvaluateAsync(LockScripts.Release,
-                [mine.Lock, mine.Wait, awaited.Lock, awaited.Wait, theirs.Lock, theirs.Wait],
-                [channel.ToString(), "token-2", mine.Key, "token-2", awaited.Key, "token-2", theirs.Key]))!;
+            var reply = await Run([mine, awaited, theirs], "token-2", "r");
 
             Assert.Equal([1L, 0L, 1L, 0L, 0L, 0L], reply.Select(r => (long)r).ToArray());
             Assert.False(await redis.Db.KeyExistsAsync(mine.Lock));
@@ -85,11 +83,31 @@ public sealed class LockScriptsSpec(RedisFixture redis)
         }
     }
 
-    private async Task<RedisResult[]> Acquire(LockKeyNames[] locks, string token)
+    [Fact]
+    public async Task Acquires_and_releases_of_different_locks_share_one_call()
+    {
+        var held = _keys.NamesOf("held-by-me");
+        var wanted = _keys.NamesOf("wanted");
+        await Run([held], "token-3", "a");
+
+        var reply = await Run([held, wanted], "token-3", "r", "a");
+
+        Assert.Equal(1, (long)reply[0]);
+        Assert.Equal(1, (long)reply[2]);
+        Assert.False(await redis.Db.KeyExistsAsync(held.Lock));
+        Assert.Equal("token-3", (string?)await redis.Db.StringGetAsync(wanted.Lock));
+    }
+
+    // One script call; the i-th lock gets operations[i] (or the last one given), 30 s ttl for acquires.
+    private async Task<RedisResult[]> Run(LockKeyNames[] locks, string token, params string[] operations)
     {
         var keys = locks.SelectMany(l => new[] { l.Lock, l.Fence, l.Wait }).ToArray();
-        var values = new RedisValue[] { 86_400_000 }
-            .Concat(locks.SelectMany(_ => new RedisValue[] { token, 30_000 })).ToArray();
-        return (RedisResult[])(await redis.Db.ScriptEvaluateAsync(LockScripts.Acquire, keys, values))!;
+        var values = new RedisValue[] { 86_400_000, _keys.ReleaseChannel.ToString() }
+            .Concat(locks.SelectMany((l, i) =>
+            {
+                var op = operations[Math.Min(i, operations.Length - 1)];
+                return new RedisValue[] { op, token, op == "a" ? 30_000 : l.Key };
+            })).ToArray();
+        return (RedisResult[])(await redis.Db.ScriptEvaluateAsync(LockScripts.AcquireOrRelease, keys, values))!;
     }
 }
