@@ -6,7 +6,7 @@ public sealed record Plan(
     int SingleCycles, int[] SweepCallers, TimeSpan SweepDuration, int MemoryKeys)
 {
     public static readonly Plan Full = new(
-        TimeSpan.FromSeconds(2), Rounds: 3, Warmup: 1, [1, 16, 64], [(8, 0), (8, 1), (32, 0), (32, 1)],
+        TimeSpan.FromSeconds(2), Rounds: 5, Warmup: 1, [1, 16, 64], [(8, 0), (8, 1), (32, 0), (32, 1)],
         SingleCycles: 3000, [1, 2, 4, 8, 16, 32, 64, 128, 256], TimeSpan.FromSeconds(1.5), MemoryKeys: 1_000_000);
 
     /// <summary>The bars' scenarios only, for a profile-and-fix loop.</summary>

@@ -17,10 +17,13 @@ using StackExchange.Redis;
 //   dotnet run -c Release --project tests/Lock.Benchmarks             full run (about 10 minutes)
 //   dotnet run -c Release --project tests/Lock.Benchmarks -- --quick  the bars' scenarios only (a minute)
 //   dotnet run -c Release --project tests/Lock.Benchmarks -- --smoke  seconds; what CI runs
+// Profiling aids: LOCK_BENCH_ONLY="floor;Lock.Actors (Ask)" runs some contenders only, LOCK_BENCH_ROUNDS
+// overrides the rounds per scenario, LOCK_BENCH_COST=1 prints what each uncontended cycle cost.
 if (Environment.GetEnvironmentVariable("LOCK_BENCH_MINTHREADS") is { } minThreads) ThreadPool.SetMinThreads(int.Parse(minThreads), int.Parse(minThreads));
 var smoke = args.Contains("--smoke");
 var quick = args.Contains("--quick");
 var plan = smoke ? Plan.Smoke : quick ? Plan.Quick : Plan.Full;
+if (Environment.GetEnvironmentVariable("LOCK_BENCH_ROUNDS") is { } rounds) plan = plan with { Rounds = int.Parse(rounds, CultureInfo.InvariantCulture) };
 var outDirectory = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault()
                    ?? (smoke || quick ? Path.Combine(Path.GetTempPath(), "lock-bench-" + (smoke ? "smoke" : "quick")) : Path.Combine(FindRepositoryRoot(), "tests", "Lock.Benchmarks", "results"));
 Directory.CreateDirectory(outDirectory);
@@ -64,7 +67,15 @@ var results = new Results();
 
 // 1. Uncontended cycles per second at 1, 16, 64 callers.
 foreach (var callers in plan.UncontendedCallers)
-    await Interleaved($"uncontended/{callers}", async c => await LoadRunner.UncontendedAsync(c, callers, plan.Duration, $"bench:{callers}:{Slug(c)}:"));
+{
+    await Interleaved($"uncontended/{callers}", async c =>
+    {
+        var cost = new CycleCost();
+        var perSecond = await LoadRunner.UncontendedAsync(c, callers, plan.Duration, $"bench:{callers}:{Slug(c)}:");
+        if (CycleCost.Enabled) Console.WriteLine($"    {c.Name} {cost.Describe(perSecond * plan.Duration.TotalSeconds)}");
+        return perSecond;
+    });
+}
 
 // 2. Hot key: hand-offs per second and hand-off latency.
 foreach (var (waiters, holdMs) in plan.HotKeys)
