@@ -169,7 +169,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     private long _quietSince;
     private long _fromManager;
 
-    // When the pending deadline and holder ticks fire (Stopwatch timestamps); long.MaxValue: none pending.
+    // When the pending deadline and holder ticks are due (Stopwatch timestamps); long.MaxValue: none pending.
     private long _deadlineTickAt = long.MaxValue;
     private long _holderTickAt = long.MaxValue;
     private readonly UntypedReceive _idle;
@@ -421,19 +421,28 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     // ---- deadlines ----
 
     /// <summary>
-    /// One timer, due no later than the earliest deadline in the queue. It is never cancelled: a tick
-    /// that finds nothing due re-arms for what is left, so a stream of short-lived acquires costs one
-    /// timer per deadline period, not one per acquire.
+    /// One timer, due no later than the earliest deadline in the queue: restarted only when a deadline
+    /// comes sooner than the pending tick (a tick that finds nothing due re-arms for what is left),
+    /// cancelled when no deadline needs it. A cancelled or pending timer keeps the actor reachable
+    /// from the scheduler, so none is left behind when the actor goes idle.
     /// </summary>
     private void ArmDeadline()
     {
-        if (_waiters.Count == 0) return;
+        if (_waiters.Count == 0)
+        {
+            CancelTick(DeadlineTick.Instance, ref _deadlineTickAt);
+            return;
+        }
         var earliest = long.MaxValue;
         foreach (var waiter in _waiters) earliest = Math.Min(earliest, EffectiveDeadline(waiter));
-        // The attempt in flight is answered, or failed by the client, before any deadline; the timer
-        // is armed (if still needed) when it comes back.
         if (_attempt is { Abandoned: false } attempt && _store.CallTimeout != Timeout.InfiniteTimeSpan
-            && earliest >= attempt.SentAt + Ticks(_store.CallTimeout)) return;
+            && earliest >= attempt.SentAt + Ticks(_store.CallTimeout))
+        {
+            // The attempt in flight is answered, or failed by the client, before any deadline; the
+            // timer is armed (if still needed) when it comes back.
+            CancelTick(DeadlineTick.Instance, ref _deadlineTickAt);
+            return;
+        }
         if (_deadlineTickAt <= earliest) return;
         _deadlineTickAt = earliest;
         Timers.StartSingleTimer(DeadlineTick.Instance, DeadlineTick.Instance, Until(earliest));
@@ -482,8 +491,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
 
     /// <summary>
     /// The holder's one timer, due at the next watchdog extend or, when there is no watchdog or its
-    /// extend is still in flight, at the end of the lock's validity. Like the deadline timer it is
-    /// never cancelled (a release leaves it running): a tick re-arms for whoever holds the lock then.
+    /// extend is still in flight, at the end of the lock's validity; cancelled when the holder goes.
     /// </summary>
     private void ArmHolderTimer(Holder holder)
     {
@@ -521,6 +529,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     {
         var holder = _holder!;
         _holder = null;
+        CancelTick(HolderTick.Instance, ref _holderTickAt);
         Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
         _metrics.Lost(byWatchdog: holder.AutoExtend);
         var lost = new LockLost(_key, holder.Token, reason);
@@ -623,7 +632,11 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
 
     private void StartRelease(ReleaseCall call)
     {
-        if (_holder is { } holder && holder.Token == call.Token) holder.Releasing = true;
+        if (_holder is { } holder && holder.Token == call.Token)
+        {
+            holder.Releasing = true;
+            CancelTick(HolderTick.Instance, ref _holderTickAt);
+        }
         _callsInFlight++;
         _store.ReleaseAsync(_names, call.Token).PipeResultTo(
             Self, call,
@@ -738,6 +751,13 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     }
 
     private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+
+    private void CancelTick(object tick, ref long dueAt)
+    {
+        if (dueAt == long.MaxValue) return;
+        Timers.Cancel(tick);
+        dueAt = long.MaxValue;
+    }
 
     private static TimeSpan Until(long timestamp)
     {
