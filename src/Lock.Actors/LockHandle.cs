@@ -10,7 +10,9 @@ namespace Lock.Actors;
 public sealed class LockHandle : IAsyncDisposable
 {
     private readonly LockService _service;
-    private readonly CancellationTokenSource _lost = new();
+    // Made on first use of Lost: most handles are released without anyone asking.
+    private CancellationTokenSource? _lost;
+    private int _isLost;
     private int _released;
 
     internal LockHandle(LockService service, string key, string token, long fencingToken, TimeSpan ttl)
@@ -33,7 +35,18 @@ public sealed class LockHandle : IAsyncDisposable
     public TimeSpan Ttl { get; }
 
     /// <summary>Cancelled when the lock is lost (TTL ran out, or the watchdog found it gone).</summary>
-    public CancellationToken Lost => _lost.Token;
+    public CancellationToken Lost
+    {
+        get
+        {
+            if (Volatile.Read(ref _lost) is { } made) return made.Token;
+            var fresh = new CancellationTokenSource();
+            var source = Interlocked.CompareExchange(ref _lost, fresh, null) ?? fresh;
+            // A loss marked before the source existed cancels it here; one marked after, in MarkLost.
+            if (Volatile.Read(ref _isLost) == 1) Cancel(source);
+            return source.Token;
+        }
+    }
 
     /// <summary>Releases the lock; false when it was no longer held by this handle.</summary>
     public async Task<bool> ReleaseAsync()
@@ -73,9 +86,15 @@ public sealed class LockHandle : IAsyncDisposable
 
     internal void MarkLost()
     {
+        Interlocked.Exchange(ref _isLost, 1);
+        if (Volatile.Read(ref _lost) is { } source) Cancel(source);
+    }
+
+    private static void Cancel(CancellationTokenSource source)
+    {
         try
         {
-            _lost.Cancel();
+            source.Cancel();
         }
         catch (ObjectDisposedException)
         {

@@ -35,18 +35,9 @@ public sealed class LockService
 
     /// <inheritdoc cref="TryAcquireAsync(string, TimeSpan?, TimeSpan?, CancellationToken)"/>
     /// <param name="autoExtend">Keep extending the lock (at a third of its TTL) until it is released.</param>
-    public async Task<LockHandle?> TryAcquireAsync(
-        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default)
-    {
-        var reply = await AcquireCoreAsync(key, ttl, timeout, autoExtend, cancellationToken).ConfigureAwait(false);
-        return reply switch
-        {
-            LockAcquired acquired => Track(acquired),
-            LockNotAcquired { Reason: AcquireFailure.Timeout } => null,
-            LockNotAcquired failed => throw new LockAcquireException(failed.Key, failed.Reason, failed.Message),
-            _ => throw Unexpected(key, reply),
-        };
-    }
+    public Task<LockHandle?> TryAcquireAsync(
+        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default) =>
+        AcquireCoreAsync(key, ttl, timeout, autoExtend, nullOnTimeout: true, cancellationToken);
 
     /// <summary>Takes the lock or throws <see cref="LockAcquireException"/> carrying the reason.</summary>
     public Task<LockHandle> AcquireAsync(
@@ -55,17 +46,10 @@ public sealed class LockService
 
     /// <inheritdoc cref="AcquireAsync(string, TimeSpan?, TimeSpan?, CancellationToken)"/>
     /// <param name="autoExtend">Keep extending the lock (at a third of its TTL) until it is released.</param>
-    public async Task<LockHandle> AcquireAsync(
-        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default)
-    {
-        var reply = await AcquireCoreAsync(key, ttl, timeout, autoExtend, cancellationToken).ConfigureAwait(false);
-        return reply switch
-        {
-            LockAcquired acquired => Track(acquired),
-            LockNotAcquired failed => throw new LockAcquireException(failed.Key, failed.Reason, failed.Message),
-            _ => throw Unexpected(key, reply),
-        };
-    }
+    public Task<LockHandle> AcquireAsync(
+        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default) =>
+        // Never null: only TryAcquireAsync turns a timeout into null.
+        AcquireCoreAsync(key, ttl, timeout, autoExtend, nullOnTimeout: false, cancellationToken)!;
 
     /// <summary>True when the token held the key and it is now free; false when the token did not hold it.</summary>
     public async Task<bool> ReleaseAsync(string key, string token)
@@ -130,8 +114,9 @@ public sealed class LockService
     internal void LogDisposeFailure(string key, Exception error) =>
         _log.Warning("Releasing lock {Key} on dispose failed; it frees itself when its TTL runs out: {Error}", key, error.Message);
 
-    private async Task<object> AcquireCoreAsync(
-        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken)
+    // One async layer between the caller and the Ask: each was an allocation per acquire.
+    private async Task<LockHandle?> AcquireCoreAsync(
+        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, bool nullOnTimeout, CancellationToken cancellationToken)
     {
         // The manager always answers by the request's own timeout; the margin only covers a node
         // too overloaded to answer at all.
@@ -141,9 +126,10 @@ public sealed class LockService
             : wait + _settings.OperationTimeout;
         var request = new Acquire(key, ttl, timeout, autoExtend);
         IActorRef? replyTo = null;
+        object reply;
         try
         {
-            return await _manager.Ask<object>(
+            reply = await _manager.Ask<object>(
                 asker =>
                 {
                     replyTo = asker;
@@ -162,6 +148,13 @@ public sealed class LockService
                     $"The lock manager did not answer about lock '{key}' within {askTimeout}.", e);
             throw;
         }
+        return reply switch
+        {
+            LockAcquired acquired => Track(acquired),
+            LockNotAcquired { Reason: AcquireFailure.Timeout } when nullOnTimeout => null,
+            LockNotAcquired failed => throw new LockAcquireException(failed.Key, failed.Reason, failed.Message),
+            _ => throw Unexpected(key, reply),
+        };
     }
 
     private async Task<object> AskAsync(

@@ -18,12 +18,14 @@ using StackExchange.Redis;
 //   dotnet run -c Release --project tests/Lock.Benchmarks -- --quick  the bars' scenarios only (a minute)
 //   dotnet run -c Release --project tests/Lock.Benchmarks -- --smoke  seconds; what CI runs
 // Profiling aids: LOCK_BENCH_ONLY="floor;Lock.Actors (Ask)" runs some contenders only, LOCK_BENCH_ROUNDS
-// overrides the rounds per scenario, LOCK_BENCH_COST=1 prints what each uncontended cycle cost.
+// and LOCK_BENCH_MEMORY_KEYS override the rounds per scenario and the keys of the memory scenario,
+// LOCK_BENCH_COST=1 prints what each uncontended cycle cost.
 if (Environment.GetEnvironmentVariable("LOCK_BENCH_MINTHREADS") is { } minThreads) ThreadPool.SetMinThreads(int.Parse(minThreads), int.Parse(minThreads));
 var smoke = args.Contains("--smoke");
 var quick = args.Contains("--quick");
 var plan = smoke ? Plan.Smoke : quick ? Plan.Quick : Plan.Full;
 if (Environment.GetEnvironmentVariable("LOCK_BENCH_ROUNDS") is { } rounds) plan = plan with { Rounds = int.Parse(rounds, CultureInfo.InvariantCulture) };
+if (Environment.GetEnvironmentVariable("LOCK_BENCH_MEMORY_KEYS") is { } memoryKeys) plan = plan with { MemoryKeys = int.Parse(memoryKeys, CultureInfo.InvariantCulture) };
 var outDirectory = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault()
                    ?? (smoke || quick ? Path.Combine(Path.GetTempPath(), "lock-bench-" + (smoke ? "smoke" : "quick")) : Path.Combine(FindRepositoryRoot(), "tests", "Lock.Benchmarks", "results"));
 Directory.CreateDirectory(outDirectory);
