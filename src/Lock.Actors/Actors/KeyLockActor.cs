@@ -153,6 +153,8 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
 
     private readonly string _key;
     private readonly LockKeyNames _names;
+    // How far ahead a tick may be set (see Arm), in Stopwatch ticks.
+    private readonly long _tickHorizon;
     private readonly LockSettings _settings;
     private readonly ILockStore _store;
     private readonly LockMetrics _metrics;
@@ -172,7 +174,6 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     // When the pending deadline and holder ticks fire (Stopwatch timestamps); long.MaxValue: none pending.
     private long _deadlineTickAt = long.MaxValue;
     private long _holderTickAt = long.MaxValue;
-    private readonly long _tickHorizon;
     private readonly UntypedReceive _idle;
     private readonly UntypedReceive _contending;
     private readonly UntypedReceive _holding;

@@ -50,12 +50,14 @@ internal sealed class CallBatcher<TCall> where TCall : class, IBatchedCall
     // With the gate held: whether this thread becomes the one that sends what is queued.
     private bool TryClaimDrain()
     {
-        if (_draining || _queued.Count == 0) return false;
-        // Without batching (a Redis Cluster: a script's keys must share a slot) every call leaves at once.
-        if (_inFlight >= _maxInFlight && _mayBatch()) return false;
+        if (_draining || !CanSend(_mayBatch())) return false;
         _draining = true;
         return true;
     }
+
+    // With the gate held: something is queued and may leave now. Without batching (a Redis Cluster:
+    // a script's keys must share a slot) every call leaves at once, whatever is in flight.
+    private bool CanSend(bool batching) => _queued.Count > 0 && (!batching || _inFlight < _maxInFlight);
 
     // One thread at a time sends, outside the gate, so calls leave in the order they were made and
     // nobody waits on the gate while the client writes.
@@ -67,7 +69,7 @@ internal sealed class CallBatcher<TCall> where TCall : class, IBatchedCall
             lock (_gate)
             {
                 var batching = _mayBatch();
-                if (_queued.Count == 0 || (batching && _inFlight >= _maxInFlight))
+                if (!CanSend(batching))
                 {
                     _draining = false;
                     return;
