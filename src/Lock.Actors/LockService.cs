@@ -8,11 +8,14 @@ namespace Lock.Actors;
 
 /// <summary>
 /// The lock API for code that is not an actor, mirroring the original service:
-/// acquire, release, extend, is-locked, force-release-all. Each call is one Ask to the lock manager.
+/// acquire, release, extend, is-locked, force-release-all. Each call is one request to the lock manager:
+/// the per-lock calls with a reply address of their own (<see cref="PendingReply"/>, bounded by a
+/// timeout as an Ask is), the whole-node ones (active locks, force release) through Ask.
 /// </summary>
 public sealed class LockService
 {
     private readonly IActorRef _manager;
+    private readonly IActorRefProvider _provider;
     private readonly LockSettings _settings;
     private readonly ILoggingAdapter _log;
     private readonly ConcurrentDictionary<string, LockHandle> _handles = new(StringComparer.Ordinal);
@@ -20,6 +23,7 @@ public sealed class LockService
     internal LockService(ActorSystem system, IActorRef manager, LockSettings settings)
     {
         _manager = manager;
+        _provider = ((ExtendedActorSystem)system).Provider;
         _settings = settings;
         _log = Logging.GetLogger(system, typeof(LockService));
     }
@@ -54,7 +58,7 @@ public sealed class LockService
     /// <summary>True when the token held the key and it is now free; false when the token did not hold it.</summary>
     public async Task<bool> ReleaseAsync(string key, string token)
     {
-        var reply = await AskAsync(key, new Release(key, token), _settings.OperationTimeout).ConfigureAwait(false);
+        var reply = await RequestAsync(key, new Release(key, token), _settings.OperationTimeout).ConfigureAwait(false);
         return reply switch
         {
             LockReleased => true,
@@ -67,7 +71,7 @@ public sealed class LockService
     /// <summary>True when the token holds the key and its TTL was reset; false when it does not hold it.</summary>
     public async Task<bool> ExtendAsync(string key, string token, TimeSpan? ttl = null)
     {
-        var reply = await AskAsync(key, new Extend(key, token, ttl), _settings.OperationTimeout).ConfigureAwait(false);
+        var reply = await RequestAsync(key, new Extend(key, token, ttl), _settings.OperationTimeout).ConfigureAwait(false);
         return reply switch
         {
             LockExtended => true,
@@ -83,7 +87,7 @@ public sealed class LockService
     /// <summary>Whether the key is held, and its remaining TTL.</summary>
     public async Task<LockStatus> GetStatusAsync(string key)
     {
-        var reply = await AskAsync(key, new IsLocked(key), _settings.OperationTimeout).ConfigureAwait(false);
+        var reply = await RequestAsync(key, new IsLocked(key), _settings.OperationTimeout).ConfigureAwait(false);
         return reply switch
         {
             LockStatus status => status,
@@ -114,38 +118,31 @@ public sealed class LockService
     internal void LogDisposeFailure(string key, Exception error) =>
         _log.Warning("Releasing lock {Key} on dispose failed; it frees itself when its TTL runs out: {Error}", key, error.Message);
 
-    // One async layer between the caller and the Ask: each was an allocation per acquire.
+    // One async layer between the caller and the manager's reply: each was an allocation per acquire.
     private async Task<LockHandle?> AcquireCoreAsync(
         string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, bool nullOnTimeout, CancellationToken cancellationToken)
     {
         // The manager always answers by the request's own timeout; the margin only covers a node
         // too overloaded to answer at all.
         var wait = timeout ?? _settings.DefaultTimeout;
-        var askTimeout = wait < TimeSpan.Zero || wait > RequestValidator.MaxTimeout
+        var replyTimeout = wait < TimeSpan.Zero || wait > RequestValidator.MaxTimeout
             ? _settings.OperationTimeout
             : wait + _settings.OperationTimeout;
-        var request = new Acquire(key, ttl, timeout, autoExtend);
-        IActorRef? replyTo = null;
+        cancellationToken.ThrowIfCancellationRequested();
+        var pending = Send(new Acquire(key, ttl, timeout, autoExtend));
         object reply;
         try
         {
-            reply = await _manager.Ask<object>(
-                asker =>
-                {
-                    replyTo = asker;
-                    return request;
-                },
-                askTimeout, cancellationToken).ConfigureAwait(false);
+            reply = await pending.Reply.WaitAsync(replyTimeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or AskTimeoutException)
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
         {
-            // A grant racing with the cancellation would reach a finished Ask and be dropped, with
+            // A grant racing with the cancellation would reach a finished request and be dropped, with
             // nobody holding the token: the key actor gives such a lock back.
-            if (replyTo is not null && key is not null)
-                _manager.Tell(new LockManagerActor.AbandonAcquire(key, replyTo));
-            if (e is AskTimeoutException)
+            if (key is not null) _manager.Tell(new LockManagerActor.AbandonAcquire(key, pending));
+            if (e is TimeoutException)
                 throw new LockAcquireException(key ?? string.Empty, AcquireFailure.Unavailable,
-                    $"The lock manager did not answer about lock '{key}' within {askTimeout}.", e);
+                    $"The lock manager did not answer about lock '{key}' within {replyTimeout}.", e);
             throw;
         }
         return reply switch
@@ -157,18 +154,24 @@ public sealed class LockService
         };
     }
 
-    private async Task<object> AskAsync(
-        string key, object request, TimeSpan timeout, CancellationToken cancellationToken = default)
+    private async Task<object> RequestAsync(string key, object request, TimeSpan timeout)
     {
         try
         {
-            return await _manager.Ask<object>(request, timeout, cancellationToken).ConfigureAwait(false);
+            return await Send(request).Reply.WaitAsync(timeout).ConfigureAwait(false);
         }
-        catch (AskTimeoutException e)
+        catch (TimeoutException e)
         {
             throw new LockOperationException(key ?? string.Empty, LockFailure.Unavailable,
                 $"The lock manager did not answer about lock '{key}' within {timeout}.", e);
         }
+    }
+
+    private PendingReply Send(object request)
+    {
+        var pending = new PendingReply(_provider.TempPath());
+        _manager.Tell(request, pending);
+        return pending;
     }
 
     private LockHandle Track(LockAcquired acquired)
