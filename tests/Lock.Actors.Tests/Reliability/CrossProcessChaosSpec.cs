@@ -14,7 +14,7 @@ namespace Lock.Actors.Tests.Reliability;
 /// its data lost, paused past the TTL, put to sleep, has every client killed, and one worker holding a
 /// lock is killed with SIGKILL. Afterwards every recorded section is checked.
 /// <para>
-/// Length: LOCK_CHAOS_SECONDS (default 24; the README's figures come from a longer run). The report is
+/// Length: LOCK_CHAOS_SECONDS (default 40; the README's figures come from a longer run). The report is
 /// written to the test output and, when LOCK_CHAOS_REPORT names a file, there too.
 /// </para>
 /// </summary>
@@ -54,7 +54,9 @@ public sealed class CrossProcessChaosSpec(ITestOutputHelper output) : TestKit(ou
     [Fact]
     public async Task Lock_holders_in_separate_processes_never_act_at_once_through_real_faults_and_recover_within_ttl()
     {
-        var seconds = double.TryParse(Environment.GetEnvironmentVariable("LOCK_CHAOS_SECONDS"), out var s) ? s : 24;
+        // The workers' run must outlast the fault sequence (about 20 s here, more on a cold, busy
+        // machine): a worker that already finished its run makes no progress after a fault.
+        var seconds = double.TryParse(Environment.GetEnvironmentVariable("LOCK_CHAOS_SECONDS"), out var s) ? s : 40;
         var run = Guid.NewGuid().ToString("N")[..8];
         // The last worker holds its locks for a while: it is the one killed while holding.
         for (var i = 1; i <= Workers; i++)
@@ -145,6 +147,7 @@ public sealed class CrossProcessChaosSpec(ITestOutputHelper output) : TestKit(ou
     /// <summary>Injects a fault (which returns when it ends), then measures how long after that the first accepted section came.</summary>
     private async Task FaultAsync(string fault, Func<Task<long>> inject)
     {
+        StillRunning(fault);
         var ended = await inject();
         var recovery = await ProgressAsync(after: ended, sections: 1, TimeSpan.FromSeconds(20));
         _recoveries.Add((fault, recovery));
@@ -187,14 +190,37 @@ public sealed class CrossProcessChaosSpec(ITestOutputHelper output) : TestKit(ou
     private async Task<TimeSpan> ProgressAsync(long after, int sections, TimeSpan within, Func<string, bool>? filter = null)
     {
         long first = 0;
-        await AwaitConditionAsync(() =>
+        try
         {
-            var accepted = _lines.Where(l => l.At > after && l.Line.Contains(" section ") && l.Line.EndsWith("enter=True write=True")
-                                             && (filter is null || filter(l.Line))).Select(l => l.At).Take(sections).ToList();
-            if (accepted.Count > 0) first = accepted[0];
-            return Task.FromResult(accepted.Count >= sections);
-        }, within, TimeSpan.FromMilliseconds(10));
+            await AwaitConditionAsync(() =>
+            {
+                var accepted = _lines.Where(l => l.At > after && l.Line.Contains(" section ") && l.Line.EndsWith("enter=True write=True")
+                                                 && (filter is null || filter(l.Line))).Select(l => l.At).Take(sections).ToList();
+                if (accepted.Count > 0) first = accepted[0];
+                return Task.FromResult(accepted.Count >= sections);
+            }, within, TimeSpan.FromMilliseconds(10));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new TimeoutException($"No {sections} accepted section(s) within {within}; each worker's last lines: {LastLines()}", e);
+        }
         return Stopwatch.GetElapsedTime(after, first);
+    }
+
+    private void StillRunning(string fault) =>
+        Assert.False(_workers.All(w => w.HasExited),
+            $"The workers' run ended before the fault '{fault}': raise LOCK_CHAOS_SECONDS so the run outlasts the faults.");
+
+    // What every worker said last, for a failure message: where a stalled run stopped.
+    private string LastLines()
+    {
+        var lines = _lines.ToArray();
+        return string.Join(" || ", _workers.Select((worker, i) =>
+        {
+            var name = $"w{i + 1}";
+            var last = lines.Where(l => l.Line.StartsWith(name + " ", StringComparison.Ordinal)).TakeLast(6).Select(l => l.Line);
+            return $"{name} (exited: {worker.HasExited}): {string.Join(" | ", last)}";
+        }));
     }
 
     private List<StressRecord> ReadRecords() =>
