@@ -30,19 +30,24 @@ internal sealed class LockKeys
     /// <summary>The SCAN pattern that matches lock keys and never fencing counters.</summary>
     public string LockKeyPattern => EscapeGlob(Prefix) + "{*";
 
-    public RedisKey LockKey(string key) => Prefix + Tagged(key);
+    public RedisKey LockKey(string key) => LockName(Tagged(key));
 
-    /// <summary>All of a lock's names at once.</summary>
+    /// <summary>All of a lock's names at once (the key is tagged once for the three).</summary>
     public LockKeyNames NamesOf(string key)
     {
         var tagged = Tagged(key);
-        return new LockKeyNames(key, Prefix + tagged, Prefix + FenceInfix + tagged, Prefix + WaitInfix + tagged);
+        return new LockKeyNames(key, LockName(tagged), FenceName(tagged), WaitName(tagged));
     }
 
-    public RedisKey FenceKey(string key) => Prefix + FenceInfix + Tagged(key);
+    public RedisKey FenceKey(string key) => FenceName(Tagged(key));
 
     /// <summary>Present while someone waits for the key: only then does a release publish its notification.</summary>
-    public RedisKey WaitKey(string key) => Prefix + WaitInfix + Tagged(key);
+    public RedisKey WaitKey(string key) => WaitName(Tagged(key));
+
+    // Each name is spelled here only, from the key's hash-tagged form.
+    private string LockName(string tagged) => Prefix + tagged;
+    private string FenceName(string tagged) => Prefix + FenceInfix + tagged;
+    private string WaitName(string tagged) => Prefix + WaitInfix + tagged;
 
     /// <summary>The application key a lock key was built from, or null when it is not one of ours.</summary>
     public string? KeyOf(string lockKey)
