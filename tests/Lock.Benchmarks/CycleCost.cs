@@ -55,10 +55,7 @@ public sealed class CycleCost
                 try
                 {
                     var name = new string(File.ReadAllText(Path.Combine(thread, "comm")).Trim().Where(c => !char.IsDigit(c)).ToArray());
-                    var stat = File.ReadAllText(Path.Combine(thread, "stat"));
-                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                    // utime and stime, in clock ticks of 10 ms.
-                    var cpuUs = (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) * 10_000;
+                    var cpuUs = CpuMicroseconds(File.ReadAllText(Path.Combine(thread, "stat")));
                     var switches = File.ReadLines(Path.Combine(thread, "status"))
                         .Where(line => line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
                                        || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
@@ -91,9 +88,7 @@ public sealed class CycleCost
                 {
                     var stat = File.ReadAllText(Path.Combine(directory, "stat"));
                     if (!stat.Contains("(redis-server)", StringComparison.Ordinal)) continue;
-                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                    // utime and stime, in clock ticks of 10 ms.
-                    total += (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) * 10_000;
+                    total += CpuMicroseconds(stat);
                 }
                 catch (IOException)
                 {
@@ -105,5 +100,13 @@ public sealed class CycleCost
         {
         }
         return total;
+    }
+
+    // User + system time from a /proc stat line (of a process or a thread): the fields after the
+    // name in parentheses, utime and stime, in clock ticks of 10 ms.
+    private static double CpuMicroseconds(string stat)
+    {
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) * 10_000;
     }
 }
