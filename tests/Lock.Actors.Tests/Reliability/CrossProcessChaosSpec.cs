@@ -163,15 +163,12 @@ public sealed class CrossProcessChaosSpec(ITestOutputHelper output) : TestKit(ou
             line => line.StartsWith(victim + " section ", StringComparison.Ordinal));
         var since = Stopwatch.GetTimestamp();
         string[]? holding = null;
-        await AwaitConditionAsync(() =>
+        await AwaitWorkersAsync(() =>
         {
             holding = _lines.Where(l => l.At > since && l.Line.StartsWith($"{victim} holding ", StringComparison.Ordinal))
                 .Select(l => l.Line.Split(' ')).LastOrDefault();
             return Task.FromResult(holding is not null);
-        }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(1),
-            $"{victim} to take a lock; its last lines: " +
-            string.Join(" | ", _lines.Where(l => l.Line.StartsWith(victim + " ", StringComparison.Ordinal)).TakeLast(15).Select(l => l.Line)) +
-            $"; exited: {_workers[int.Parse(victim[1..]) - 1].HasExited}");
+        }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(1), $"lock taken by {victim}");
         var process = _workers[int.Parse(victim[1..]) - 1];
         process.Kill(entireProcessTree: true);
         var killed = Stopwatch.GetTimestamp();
@@ -190,21 +187,30 @@ public sealed class CrossProcessChaosSpec(ITestOutputHelper output) : TestKit(ou
     private async Task<TimeSpan> ProgressAsync(long after, int sections, TimeSpan within, Func<string, bool>? filter = null)
     {
         long first = 0;
+        await AwaitWorkersAsync(() =>
+        {
+            var accepted = _lines.Where(l => l.At > after && l.Line.Contains(" section ") && l.Line.EndsWith("enter=True write=True")
+                                             && (filter is null || filter(l.Line))).Select(l => l.At).Take(sections).ToList();
+            if (accepted.Count > 0) first = accepted[0];
+            return Task.FromResult(accepted.Count >= sections);
+        }, within, TimeSpan.FromMilliseconds(10), $"{sections} accepted section(s)");
+        return Stopwatch.GetElapsedTime(after, first);
+    }
+
+    /// <summary>
+    /// AwaitConditionAsync on the workers' output; a timeout says what was awaited and where each
+    /// worker stopped, read when it fails (not when the wait began).
+    /// </summary>
+    private async Task AwaitWorkersAsync(Func<Task<bool>> condition, TimeSpan within, TimeSpan interval, string awaited)
+    {
         try
         {
-            await AwaitConditionAsync(() =>
-            {
-                var accepted = _lines.Where(l => l.At > after && l.Line.Contains(" section ") && l.Line.EndsWith("enter=True write=True")
-                                                 && (filter is null || filter(l.Line))).Select(l => l.At).Take(sections).ToList();
-                if (accepted.Count > 0) first = accepted[0];
-                return Task.FromResult(accepted.Count >= sections);
-            }, within, TimeSpan.FromMilliseconds(10));
+            await AwaitConditionAsync(condition, within, interval);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new TimeoutException($"No {sections} accepted section(s) within {within}; each worker's last lines: {LastLines()}", e);
+            throw new TimeoutException($"No {awaited} within {within}; each worker's last lines: {LastLines()}", e);
         }
-        return Stopwatch.GetElapsedTime(after, first);
     }
 
     private void StillRunning(string fault) =>
