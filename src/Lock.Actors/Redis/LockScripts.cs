@@ -23,15 +23,20 @@ internal static class LockScripts
         if redis.replicate_commands then redis.replicate_commands() end
         local function acquire(lock, counter, marker, token, ttl)
           if redis.call('SET', lock, token, 'NX', 'PX', ttl) then
-            local fence = redis.call('INCR', counter)
-            if fence == 1 then
-              -- a new counter (first use, expiry, or a Redis that lost its data) starts at the server
-              -- clock in microseconds, above any token handed out before, and expires after the
-              -- configured idle period; a later re-seed is again above every earlier token
-              local now = redis.call('TIME')
-              fence = tonumber(now[1]) * 1000000 + tonumber(now[2])
-              redis.call('SET', counter, string.format('%.0f', fence), 'PX', ARGV[1])
+            -- the token is above the counter and at least the server clock in microseconds: a counter
+            -- that a failover or restart set back or lost still yields tokens above the ones it forgot,
+            -- as long as the servers' clocks agree to well within the failover time
+            local stored = redis.pcall('GET', counter)
+            local last = type(stored) ~= 'table' and tonumber(stored or '0') or nil
+            if not last then
+              -- no token can be made: take the lock back rather than leave it without one
+              redis.call('DEL', lock)
+              error(type(stored) == 'table' and stored.err or 'the fencing counter does not hold a number', 0)
             end
+            local now = redis.call('TIME')
+            local fence = math.max(last + 1, tonumber(now[1]) * 1000000 + tonumber(now[2]))
+            -- the counter expires the configured idle period after the key's last grant
+            redis.call('SET', counter, string.format('%.0f', fence), 'PX', ARGV[1])
             return 1, fence
           end
           if redis.call('GET', lock) == token then

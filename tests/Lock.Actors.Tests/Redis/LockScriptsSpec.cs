@@ -20,7 +20,7 @@ public sealed class LockScriptsSpec(RedisFixture redis)
         var held = _keys.NamesOf("held");
         var broken = _keys.NamesOf("broken");
         await redis.Db.StringSetAsync(held.Lock, "someone-else", TimeSpan.FromSeconds(30));
-        // A fencing counter that is not a number: INCR fails for this lock only.
+        // A fencing counter that is not a number: no token can be made for this lock only.
         await redis.Db.HashSetAsync(broken.Fence, "not", "a counter");
         var alsoFree = _keys.NamesOf("also-free");
 
@@ -38,6 +38,8 @@ public sealed class LockScriptsSpec(RedisFixture redis)
         Assert.Equal("token-1", (string?)await redis.Db.StringGetAsync(free.Lock));
         Assert.Equal("token-1", (string?)await redis.Db.StringGetAsync(alsoFree.Lock));
         Assert.Equal("someone-else", (string?)await redis.Db.StringGetAsync(held.Lock));
+        // A lock that could get no fencing token is not left behind.
+        Assert.False(await redis.Db.KeyExistsAsync(broken.Lock));
         // The failed lock's marker is for waiters only; the held one got one, the free ones none.
         Assert.True(await redis.Db.KeyExistsAsync(held.Wait));
         Assert.False(await redis.Db.KeyExistsAsync(free.Wait));
@@ -96,6 +98,32 @@ public sealed class LockScriptsSpec(RedisFixture redis)
         Assert.Equal(1, (long)reply[2]);
         Assert.False(await redis.Db.KeyExistsAsync(held.Lock));
         Assert.Equal("token-3", (string?)await redis.Db.StringGetAsync(wanted.Lock));
+    }
+
+    [Fact]
+    public async Task A_grant_s_token_is_above_its_counter_and_at_least_the_server_clock_in_microseconds()
+    {
+        var behind = _keys.NamesOf("counter-behind");
+        var ahead = _keys.NamesOf("counter-ahead");
+        // A counter a failover set back (far below the clock), and one ahead of the clock.
+        await redis.Db.StringSetAsync(behind.Fence, 41);
+        var future = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 86_400_000L) * 1000;
+        await redis.Db.StringSetAsync(ahead.Fence, future);
+        var before = await ServerMicrosecondsAsync();
+
+        var reply = await Run([behind, ahead], "token-4", "a");
+
+        Assert.InRange((long)reply[1], before, await ServerMicrosecondsAsync());
+        Assert.Equal(future + 1, (long)reply[3]);
+        // The counter remembers the token, and expires the configured period after this grant.
+        Assert.Equal((long)reply[1], (long)await redis.Db.StringGetAsync(behind.Fence));
+        Assert.InRange((await redis.Db.KeyTimeToLiveAsync(ahead.Fence))!.Value, TimeSpan.FromHours(23), TimeSpan.FromHours(24));
+    }
+
+    private async Task<long> ServerMicrosecondsAsync()
+    {
+        var time = (RedisResult[])(await redis.Db.ExecuteAsync("TIME"))!;
+        return (long)time[0] * 1_000_000 + (long)time[1];
     }
 
     // One script call; the i-th lock gets operations[i] (or the last one given), 30 s ttl for acquires.
