@@ -601,8 +601,11 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         }
         if (holder.AutoExtend)
         {
-            // Keep trying while the lock is still surely ours; the watchdog never gives up early.
-            var retry = left < _settings.RetryInterval ? left : _settings.RetryInterval;
+            // Keep trying while the lock is still surely ours, and promptly: a brief refusal
+            // (failover, CLUSTERDOWN, a restart) must not outlast the TTL because the watchdog
+            // waited. Independent of retry-interval, which paces waiters, not holders.
+            var retry = ExtendRetryDelay(holder.Ttl);
+            if (left < retry) retry = left;
             holder.NextExtendAt = Stopwatch.GetTimestamp() + Ticks(retry);
             ArmHolderTimer(holder);
         }
@@ -743,6 +746,16 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         }
         Context.Parent.Tell(new LockManagerActor.PassivationRequested(_key, _fromManager));
     }
+
+    // A tenth of the TTL, at most a quarter second: several more tries before the TTL runs out,
+    // without hammering a Redis that is refusing.
+    private static TimeSpan ExtendRetryDelay(TimeSpan ttl)
+    {
+        var delay = ttl / 10;
+        return delay > MaxExtendRetryDelay ? MaxExtendRetryDelay : delay;
+    }
+
+    private static readonly TimeSpan MaxExtendRetryDelay = TimeSpan.FromMilliseconds(250);
 
     private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 
