@@ -14,6 +14,7 @@ public sealed class LockHandle : IAsyncDisposable
     private CancellationTokenSource? _lost;
     private int _isLost;
     private int _released;
+    private int _releaseFailed;
 
     internal LockHandle(LockService service, string key, string token, long fencingToken, TimeSpan ttl)
     {
@@ -48,21 +49,33 @@ public sealed class LockHandle : IAsyncDisposable
         }
     }
 
-    /// <summary>Releases the lock; false when it was no longer held by this handle.</summary>
+    /// <summary>
+    /// Releases the lock; false when it was no longer held by this handle. When Redis cannot be reached
+    /// it throws <see cref="LockOperationException"/>; the node keeps trying to release in the
+    /// background, and the handle may be released again (it then asks Redis once more: false if the
+    /// background release or the TTL got there first).
+    /// </summary>
     public async Task<bool> ReleaseAsync()
     {
         if (Interlocked.Exchange(ref _released, 1) == 1) return false;
+        bool released;
         try
         {
-            var released = await _service.ReleaseAsync(Key, Token).ConfigureAwait(false);
-            // Not held at release: it had expired or been taken over, which is a loss.
-            if (!released) MarkLost();
-            return released;
+            released = await _service.ReleaseAsync(Key, Token).ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            _service.Forget(this);
+            // Not known to be released: it may be released again, and Lost still reports its TTL
+            // running out before any release landed.
+            Volatile.Write(ref _releaseFailed, 1);
+            Volatile.Write(ref _released, 0);
+            throw;
         }
+        // Not held at release: it had expired or been taken over, which is a loss, unless an earlier
+        // release that failed here was completed by the node in the background.
+        if (!released && Volatile.Read(ref _releaseFailed) == 0) MarkLost();
+        _service.Forget(this);
+        return released;
     }
 
     /// <summary>Resets the TTL (to <paramref name="ttl"/>, or the TTL it was taken with); false when no longer held.</summary>

@@ -116,7 +116,7 @@ public sealed class LockService
     internal void Forget(LockHandle handle) => _handles.TryRemove(handle.Token, out _);
 
     internal void LogDisposeFailure(string key, Exception error) =>
-        _log.Warning("Releasing lock {Key} on dispose failed; it frees itself when its TTL runs out: {Error}", key, error.Message);
+        _log.Warning("Releasing lock {Key} on dispose failed; the node keeps trying until its TTL runs out: {Error}", key, error.Message);
 
     // One async layer between the caller and the manager's reply: each was an allocation per acquire.
     private async Task<LockHandle?> AcquireCoreAsync(

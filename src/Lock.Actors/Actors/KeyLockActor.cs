@@ -80,6 +80,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     private sealed class DeadlineTick { public static readonly DeadlineTick Instance = new(); }
     private sealed class HolderTick { public static readonly HolderTick Instance = new(); }
     private sealed class IdleTick { public static readonly IdleTick Instance = new(); }
+    private sealed class ReleaseRetryTick { public static readonly ReleaseRetryTick Instance = new(); }
 
     private sealed class Waiter(
         IActorRef replyTo, IActorRef? owner, TimeSpan ttl, bool autoExtend, long arrivedAt, long deadline,
@@ -101,6 +102,10 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         // Set once Redis has answered any attempt of this waiter: from then on a missed deadline is
         // a timeout (the key was held), before it an outage.
         public bool HeardFromStore { get; set; }
+
+        // Why this waiter's last attempt failed (Redis unreachable, refusing); named in its
+        // Unavailable answer when the deadline comes before Redis answers again.
+        public string? LastFault { get; set; }
 
         // An owner that already stopped: nobody would use the lock. A best-effort local check (remote
         // refs never report it) that saves a grant; correctness rests on the manager watching owners.
@@ -144,7 +149,9 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
 
     private enum ReleaseCause { Request, OwnerStopped, Abandoned, Forced }
 
-    private sealed record ReleaseCall(string Token, IActorRef? ReplyTo, ReleaseCause Cause);
+    // ValidUntil: the monotonic time until which the lock may still be in Redis under Token; a release
+    // that failed is retried until then.
+    private sealed record ReleaseCall(string Token, IActorRef? ReplyTo, ReleaseCause Cause, long ValidUntil);
 
     private sealed record ExtendCall(string Token, TimeSpan Ttl, IActorRef? ReplyTo, long SentAt);
 
@@ -160,6 +167,8 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     private readonly LockMetrics _metrics;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly LinkedList<Waiter> _waiters = new();
+    // Releases that Redis did not take (unreachable, refusing) and that are tried again.
+    private readonly List<ReleaseCall> _releaseRetries = new();
     private int _waitersReported;
 
     private Holder? _holder;
@@ -251,6 +260,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
             case ExtendCompleted completed: OnExtendCompleted(completed); break;
             case ExtendFaulted faulted: OnExtendFaulted(faulted); break;
             case IdleTick: OnIdleTick(); break;
+            case ReleaseRetryTick: OnReleaseRetryTick(); break;
             // A tick that belonged to a behaviour we already left.
             case RetryTick: break;
             default: Unhandled(message); break;
@@ -267,7 +277,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
 
         // The idle timer is armed once and never cancelled on the hot path: when it fires it checks
         // how long the actor has really been quiet.
-        var quiet = _holder is null && _attempt is null && _waiters.Count == 0 && _callsInFlight == 0;
+        var quiet = _holder is null && _attempt is null && _waiters.Count == 0 && _callsInFlight == 0 && _releaseRetries.Count == 0;
         if (quiet && !_quiet) _quietSince = Stopwatch.GetTimestamp();
         _quiet = quiet;
         if (quiet && !_idleTimerArmed)
@@ -328,6 +338,12 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
                 _waiters.RemoveFirst();
                 continue;
             }
+            if (head.Deadline < now && head.LastFault is { } fault && !head.HeardFromStore)
+            {
+                _waiters.RemoveFirst();
+                NotAcquired(head, AcquireFailure.Unavailable, $"Redis was unavailable while acquiring lock '{_key}': {fault}");
+                continue;
+            }
             if (head.Deadline < now && head.HeardFromStore)
             {
                 _waiters.RemoveFirst();
@@ -361,10 +377,18 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
                 // Nobody will use this lock: give it back now rather than leave it until its TTL.
                 _waiters.Remove(waiter);
                 _log.Debug("Lock {Key} was granted after its requester left; releasing it", _key);
-                StartRelease(new ReleaseCall(waiter.Token, null, ReleaseCause.Forced));
+                StartRelease(new ReleaseCall(waiter.Token, null, ReleaseCause.Forced, attempt.SentAt + Ticks(waiter.Ttl)));
                 return;
             }
             Grant(waiter, attempt, outcome.FencingToken);
+            return;
+        }
+
+        if (outcome.Unconfirmed is { } why && !attempt.Abandoned)
+        {
+            // Granted, but too few replicas confirmed it, and given back: a failover could lose it.
+            // Like an unreachable Redis: keep trying within the waiter's timeout, then Unavailable.
+            OnAttemptFaulted(new AttemptFaulted(attempt, new InvalidOperationException(why)));
             return;
         }
 
@@ -388,14 +412,30 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     {
         _attempt = null;
         var waiter = faulted.Attempt.Waiter;
-        if (!faulted.Attempt.Abandoned && _waiters.Remove(waiter))
+        if (!faulted.Attempt.Abandoned && _waiters.Contains(waiter))
         {
-            _log.Warning("Redis failed while acquiring lock {Key}: {Error}", _key, faulted.Cause.Message);
+            if (waiter.LastFault is null)
+                _log.Warning("Redis failed while acquiring lock {Key}: {Error}", _key, faulted.Cause.Message);
+            waiter.LastFault = faulted.Cause.Message;
+            waiter.HeardFromStore = false;
+            if (Stopwatch.GetTimestamp() < waiter.Deadline)
+            {
+                // Redis may be failing over or reconnecting: the waiter keeps its place within its
+                // own timeout, and the head tries again shortly (a reconnect wakes it at once).
+                Timers.StartSingleTimer(RetryTick.Instance, RetryTick.Instance,
+                    _settings.RetryInterval < MaxFaultRetryDelay ? _settings.RetryInterval : MaxFaultRetryDelay);
+                ArmDeadline();
+                return;
+            }
+            _waiters.Remove(waiter);
             NotAcquired(waiter, AcquireFailure.Unavailable,
                 $"Redis was unavailable while acquiring lock '{_key}': {faulted.Cause.Message}");
         }
         TryHead();
     }
+
+    // How soon a head whose attempt failed tries again, whatever the retry-interval.
+    private static readonly TimeSpan MaxFaultRetryDelay = TimeSpan.FromMilliseconds(250);
 
     private void Grant(Waiter waiter, Attempt attempt, long fencingToken)
     {
@@ -447,8 +487,9 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     {
         _deadlineTickAt = long.MaxValue;
         var now = Stopwatch.GetTimestamp();
-        var storeSilent = _attempt is { Abandoned: false } current
-            && now - current.SentAt >= Ticks(_settings.RetryInterval);
+        // An attempt unanswered for a retry-interval, whoever it was for: Redis is not answering,
+        // so a waiter that never heard from it is refused as unavailable, not as held elsewhere.
+        var storeSilent = _attempt is { } current && now - current.SentAt >= Ticks(_settings.RetryInterval);
         for (var node = _waiters.First; node is not null;)
         {
             var next = node.Next;
@@ -457,7 +498,10 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
             {
                 _waiters.Remove(node);
                 if (_attempt is { } attempt && attempt.Waiter == waiter) attempt.Abandoned = true;
-                if (storeSilent)
+                if (!waiter.HeardFromStore && waiter.LastFault is { } fault)
+                    NotAcquired(waiter, AcquireFailure.Unavailable,
+                        $"Redis was unavailable while acquiring lock '{_key}': {fault}");
+                else if (storeSilent || !waiter.HeardFromStore && _attempt is not null)
                     NotAcquired(waiter, AcquireFailure.Unavailable,
                         $"Redis did not answer in time while acquiring lock '{_key}'.");
                 else
@@ -483,7 +527,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     /// </summary>
     private void ArmHolderTimer(Holder holder) =>
         Arm(HolderTick.Instance, ref _holderTickAt,
-            holder.AutoExtend && !holder.ExtendPending ? holder.NextExtendAt : holder.ValidUntil);
+            holder.AutoExtend && !holder.ExtendPending && !holder.Releasing ? holder.NextExtendAt : holder.ValidUntil);
 
     /// <summary>
     /// Makes sure <paramref name="tick"/> comes no later than <paramref name="due"/>. A pending tick that
@@ -503,8 +547,16 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     private void OnHolderTick()
     {
         _holderTickAt = long.MaxValue;
-        if (_holder is not { Releasing: false } holder) return;
+        if (_holder is not { } holder) return;
         var now = Stopwatch.GetTimestamp();
+        if (holder.Releasing)
+        {
+            // A release not confirmed by the end of the lock's validity: the key has surely expired
+            // in Redis by now, but nobody could confirm it was let go.
+            if (now < holder.ValidUntil) ArmHolderTimer(holder);
+            else LoseHolder("its release did not reach Redis before its TTL ran out");
+            return;
+        }
         if (!holder.AutoExtend || holder.ExtendPending)
         {
             if (now < holder.ValidUntil) ArmHolderTimer(holder);
@@ -617,7 +669,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     {
         if (_holder is { Releasing: false } holder && holder.Token == request.Token)
         {
-            StartRelease(new ReleaseCall(holder.Token, Sender, ReleaseCause.Request));
+            StartRelease(new ReleaseCall(holder.Token, Sender, ReleaseCause.Request, holder.ValidUntil));
             return;
         }
         StoreCalls.Release(_store, _metrics, request.Key, request.Token, Sender);
@@ -626,7 +678,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     private void OnForceRelease(ForceRelease request)
     {
         if (_holder is { Releasing: false } holder)
-            StartRelease(new ReleaseCall(holder.Token, request.ReplyTo, ReleaseCause.Forced));
+            StartRelease(new ReleaseCall(holder.Token, request.ReplyTo, ReleaseCause.Forced, holder.ValidUntil));
         else
             request.ReplyTo.Tell(new ReleaseFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' is not held on this node."));
     }
@@ -672,14 +724,28 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         call.ReplyTo?.Tell(new ReleaseFailed(_key, LockFailure.Unavailable,
             $"Redis was unavailable while releasing lock '{_key}': {faulted.Cause.Message}"));
 
-        if (_holder is { } holder && holder.Token == call.Token)
+        // The lock may still be in Redis: the wish to let it go stands. Try again promptly until it
+        // is surely expired, so a brief outage does not block the key for the rest of its TTL. A
+        // holder stays (releasing, no longer extended) until the release lands or its validity ends.
+        var left = Until(call.ValidUntil);
+        if (left > TimeSpan.Zero)
         {
-            // Still ours as far as we know: keep holding (and extending) so the caller can retry;
-            // the TTL frees the key if nobody does.
-            holder.Releasing = false;
-            ArmHolderTimer(holder);
+            _releaseRetries.Add(call with { ReplyTo = null });
+            var delay = ExtendRetryDelay(left);
+            Timers.StartSingleTimer(ReleaseRetryTick.Instance, ReleaseRetryTick.Instance,
+                delay < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : delay);
         }
+        if (_holder is { } holder && holder.Token == call.Token) ArmHolderTimer(holder);
         TryHead();
+    }
+
+    private void OnReleaseRetryTick()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var due = _releaseRetries.ToArray();
+        _releaseRetries.Clear();
+        foreach (var call in due)
+            if (now < call.ValidUntil) StartRelease(call);
     }
 
     // ---- notifications from the manager ----
@@ -694,7 +760,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
     {
         DropWaiters(waiter => Equals(waiter.Owner, stopped.Owner));
         if (_holder is { Releasing: false } holder && Equals(holder.Owner, stopped.Owner))
-            StartRelease(new ReleaseCall(holder.Token, null, ReleaseCause.OwnerStopped));
+            StartRelease(new ReleaseCall(holder.Token, null, ReleaseCause.OwnerStopped, holder.ValidUntil));
     }
 
     private void OnAbandon(Abandon abandon)
@@ -703,7 +769,7 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
         if (_holder is { Releasing: false } holder && Equals(holder.GrantedTo, abandon.ReplyTo))
         {
             _log.Debug("Lock {Key} was granted to a requester that had stopped waiting; releasing it", _key);
-            StartRelease(new ReleaseCall(holder.Token, null, ReleaseCause.Abandoned));
+            StartRelease(new ReleaseCall(holder.Token, null, ReleaseCause.Abandoned, holder.ValidUntil));
         }
     }
 
