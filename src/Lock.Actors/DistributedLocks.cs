@@ -24,6 +24,7 @@ public sealed class DistributedLocks : IExtension
     private const string ReferenceResource = "Lock.Actors.reference.conf";
 
     private readonly bool _ownsConnection;
+    private readonly TopologyWatch _topology;
     private readonly ILoggingAdapter _log;
     private readonly TaskCompletionSource<int> _releasedOnShutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -45,14 +46,18 @@ public sealed class DistributedLocks : IExtension
 
         Keys = new LockKeys(Settings.KeyPrefix);
         Store = new RedisLockStore(
-            Connection, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry, Settings.BatchMaxInFlight, Settings.BatchMaxLocks);
+            Connection, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry, Settings.BatchMaxInFlight, Settings.BatchMaxLocks,
+            Settings.MinReplicaAcks, Settings.ReplicaAckTimeout);
         Metrics = new LockMetrics(system.Name);
         Manager = system.SystemActorOf(
             LockManagerActor.Props(Settings, Store, Metrics).WithDispatcher(Settings.Dispatcher), "lock-manager");
         Service = new LockService(system, Manager, Settings);
         system.SystemActorOf(LockLostListener.Props(Service), "lock-lost-listener");
 
+        var manager = Manager;
+        _topology = new TopologyWatch(Connection, () => manager.Tell(LockManagerActor.WakeAllWaiters.Instance));
         Subscribed = SubscribeUntilDoneAsync(system.WhenTerminated);
+        _ = CheckServerAsync(system.WhenTerminated);
 
         CoordinatedShutdown.Get(system).AddTask(
             CoordinatedShutdown.PhaseBeforeActorSystemTerminate, ShutdownTaskName, ReleaseAllOnShutdownAsync);
@@ -89,6 +94,12 @@ public sealed class DistributedLocks : IExtension
     /// its own log reads it here.
     /// </summary>
     public Task<int> ReleasedOnShutdown => _releasedOnShutdown.Task;
+
+    /// <summary>
+    /// A configuration problem Redis reported once connected (null while there is none): acquires fail
+    /// with it as Unavailable, and the health check is Unhealthy with it.
+    /// </summary>
+    public string? ConfigurationProblem => ((RedisLockStore)Store).ConfigurationProblem;
 
     /// <summary>Completes when release notifications are subscribed.</summary>
     internal Task Subscribed { get; }
@@ -172,6 +183,28 @@ public sealed class DistributedLocks : IExtension
         }
     }
 
+    // Once Redis answers: whether it runs what the settings need (WAIT for min-replica-acks).
+    private async Task CheckServerAsync(Task terminated)
+    {
+        var store = (RedisLockStore)Store;
+        while (!terminated.IsCompleted)
+        {
+            try
+            {
+                if (await store.CheckReplicaAcksAsync().ConfigureAwait(false) is { } problem)
+                {
+                    store.ConfigurationProblem = problem;
+                    _log.Error("Redis configuration problem: {Problem}", problem);
+                }
+                return;
+            }
+            catch (Exception)
+            {
+                await Task.WhenAny(terminated, Task.Delay(Settings.RetryInterval)).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task<Akka.Done> ReleaseAllOnShutdownAsync()
     {
         try
@@ -200,6 +233,7 @@ public sealed class DistributedLocks : IExtension
         {
             // The connection may already be gone; nothing is left to unsubscribe from.
         }
+        _topology.Dispose();
         if (_ownsConnection) Connection.Dispose();
         Metrics.Dispose();
     }

@@ -27,6 +27,12 @@ public sealed class DistributedLocksOptions
 
     public int? RedisDatabase { get; set; }
 
+    /// <summary><c>lock.redis.min-replica-acks</c>: replicas that must confirm a grant (Redis WAIT) before it is handed out.</summary>
+    public int? MinReplicaAcks { get; set; }
+
+    /// <summary><c>lock.redis.replica-ack-timeout</c>: how long a grant waits for those confirmations.</summary>
+    public TimeSpan? ReplicaAckTimeout { get; set; }
+
     /// <summary>
     /// Takes the application's existing multiplexer from its services instead of opening one
     /// (it is never disposed by the lock subsystem). Wins over <see cref="RedisConfiguration"/>.
@@ -53,6 +59,8 @@ public sealed class DistributedLocksOptions
         Write("shutdown.force-release-timeout", Duration(ForceReleaseTimeout));
         Write("redis.configuration", Quote(RedisConfiguration));
         Write("redis.database", RedisDatabase?.ToString(CultureInfo.InvariantCulture));
+        Write("redis.min-replica-acks", MinReplicaAcks?.ToString(CultureInfo.InvariantCulture));
+        Write("redis.replica-ack-timeout", Duration(ReplicaAckTimeout));
         return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
     }
 

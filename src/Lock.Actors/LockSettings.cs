@@ -22,7 +22,9 @@ public sealed record LockSettings(
     int RedisDatabase,
     string Dispatcher,
     int BatchMaxInFlight,
-    int BatchMaxLocks)
+    int BatchMaxLocks,
+    int MinReplicaAcks = 0,
+    TimeSpan ReplicaAckTimeout = default)
 {
     /// <summary>The HOCON path of the section this record is read from.</summary>
     public const string ConfigPath = "lock";
@@ -56,7 +58,9 @@ public sealed record LockSettings(
             RedisDatabase: ReadInt(lockSection, "redis.database"),
             Dispatcher: ReadString(lockSection, "dispatcher"),
             BatchMaxInFlight: ReadInt(lockSection, "redis.batching.max-in-flight"),
-            BatchMaxLocks: ReadInt(lockSection, "redis.batching.max-locks"));
+            BatchMaxLocks: ReadInt(lockSection, "redis.batching.max-locks"),
+            MinReplicaAcks: ReadInt(lockSection, "redis.min-replica-acks"),
+            ReplicaAckTimeout: ReadDuration(lockSection, "redis.replica-ack-timeout"));
         settings.Validate();
         return settings;
     }
@@ -83,6 +87,8 @@ public sealed record LockSettings(
         Require(BatchMaxInFlight >= 1, "redis.batching.max-in-flight", "must be at least 1");
         // 3 keys a lock; Lua's unpack of KEYS and the client's argument arrays stay far below limits.
         Require(BatchMaxLocks is >= 1 and <= 1000, "redis.batching.max-locks", "must be between 1 and 1000");
+        Require(MinReplicaAcks >= 0, "redis.min-replica-acks", "must not be negative");
+        RequireAtLeastOneMillisecond(ReplicaAckTimeout, "redis.replica-ack-timeout");
     }
 
     private static bool HasWholeHashTagOrNone(string prefix)

@@ -32,6 +32,16 @@ internal sealed class LockManagerActor : ReceiveActor
     /// <summary>A release of <paramref name="Key"/> was announced on Redis pub/sub (from any node).</summary>
     public sealed record ReleaseAnnounced(string Key);
 
+    /// <summary>
+    /// The connection came back, was re-subscribed or now points at another primary: a release
+    /// announced meanwhile may have been missed, so every key's waiting head tries at once.
+    /// </summary>
+    public sealed record WakeAllWaiters
+    {
+        public static WakeAllWaiters Instance { get; } = new();
+        private WakeAllWaiters() { }
+    }
+
     /// <summary>The facade's Ask for <paramref name="Key"/> was cancelled or timed out; see <see cref="KeyLockActor.Abandon"/>.</summary>
     public sealed record AbandonAcquire(string Key, IActorRef ReplyTo);
 
@@ -110,6 +120,10 @@ internal sealed class LockManagerActor : ReceiveActor
         Receive<Granted>(OnGranted);
         Receive<Ended>(OnEnded);
         Receive<ReleaseAnnounced>(OnReleaseAnnounced);
+        Receive<WakeAllWaiters>(_ =>
+        {
+            foreach (var child in _children.Values) Tell(child, KeyLockActor.KeyReleased.Instance);
+        });
         Receive<AbandonAcquire>(abandon =>
         {
             if (_children.TryGetValue(abandon.Key, out var child)) Tell(child, new KeyLockActor.Abandon(abandon.ReplyTo));

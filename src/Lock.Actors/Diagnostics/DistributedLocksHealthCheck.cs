@@ -27,6 +27,7 @@ public sealed class DistributedLocksHealthCheck : IHealthCheck
             ["active_locks"] = _locks.Metrics.ActiveLocks,
             ["waiters"] = _locks.Metrics.Waiters,
         };
+        if (_locks.ConfigurationProblem is { } problem) return HealthCheckResult.Unhealthy(problem, data: data);
         try
         {
             var ping = await _locks.Connection.GetDatabase(_locks.Settings.RedisDatabase).PingAsync()

@@ -74,8 +74,16 @@ internal static class LockScripts
         return 0
         """;
 
+    /// <summary>KEYS[1], KEYS[2]: two keys in different hash slots; touches neither.</summary>
+    public const string SlotProbe = """
+        -- returns 1: run with keys of two hash slots, it tells whether the server lets one script span
+        -- slots (a standalone server does; a Cluster answers CROSSSLOT)
+        return 1
+        """;
+
     public static readonly byte[] AcquireOrReleaseSha = Sha1(AcquireOrRelease);
     public static readonly byte[] ExtendSha = Sha1(Extend);
+    public static readonly byte[] SlotProbeSha = Sha1(SlotProbe);
 
     private static byte[] Sha1(string script) => SHA1.HashData(Encoding.UTF8.GetBytes(script));
 }

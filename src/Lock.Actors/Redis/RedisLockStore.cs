@@ -15,16 +15,26 @@ internal sealed class RedisLockStore : ILockStore
     private readonly RedisValue _releaseChannelName;
     private readonly CallBatcher<ILockCall> _calls;
     private Action<RedisChannel, RedisValue>? _subscription;
-    private bool? _cluster;
+    private readonly RedisKey[] _slotProbeKeys;
+    // Whether locks of different hash slots may share a script call: 0 not known yet, 1 yes, -1 no.
+    private int _crossSlot;
+    private readonly int _minReplicaAcks;
+    private readonly long _replicaAckTimeoutMs;
+    private int _probing;
 
     public RedisLockStore(
-        IConnectionMultiplexer connection, int database, LockKeys keys, TimeSpan counterExpiry, int batchMaxInFlight, int batchMaxLocks)
+        IConnectionMultiplexer connection, int database, LockKeys keys, TimeSpan counterExpiry, int batchMaxInFlight, int batchMaxLocks,
+        int minReplicaAcks = 0, TimeSpan replicaAckTimeout = default)
     {
+        _minReplicaAcks = minReplicaAcks;
+        _replicaAckTimeoutMs = (long)replicaAckTimeout.TotalMilliseconds;
         _connection = connection;
         _database = connection.GetDatabase(database);
         _keys = keys;
         _counterExpiryMs = (long)counterExpiry.TotalMilliseconds;
         _releaseChannelName = keys.ReleaseChannel.ToString();
+        // Two lock names whose hash tags fall in different slots (9555 and 5424).
+        _slotProbeKeys = [keys.LockKey("slot-probe-a"), keys.LockKey("slot-probe-b")];
         CallTimeout = ClientCallTimeout(connection);
         _calls = new CallBatcher<ILockCall>(Send, MayBatch, batchMaxInFlight, batchMaxLocks);
     }
@@ -46,8 +56,15 @@ internal sealed class RedisLockStore : ILockStore
 
     public LockKeyNames NamesOf(string key) => _keys.NamesOf(key);
 
+    /// <summary>
+    /// A configuration problem Redis reported (say, WAIT refused while min-replica-acks is on): set,
+    /// acquires fail with it instead of being granted against the configuration.
+    /// </summary>
+    public string? ConfigurationProblem { get; set; }
+
     public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl)
     {
+        if (ConfigurationProblem is { } problem) return Task.FromException<AcquireOutcome>(new RedisException(problem));
         var call = new AcquireCall(key, token, Milliseconds(ttl));
         _calls.Call(call);
         return call.Task;
@@ -76,7 +93,75 @@ internal sealed class RedisLockStore : ILockStore
             values[3 + 3 * i] = call.Token;
             values[4 + 3 * i] = call.Argument;
         }
-        return EvaluateAsync(LockScripts.AcquireOrReleaseSha, LockScripts.AcquireOrRelease, keys, values);
+        var reply = EvaluateAsync(LockScripts.AcquireOrReleaseSha, LockScripts.AcquireOrRelease, keys, values);
+        return _minReplicaAcks > 0 ? ConfirmGrantsAsync(calls, reply) : reply;
+    }
+
+    /// <summary>
+    /// With min-replica-acks on: one WAIT for the grants of a script call, on the connection that made
+    /// them (WAIT counts that connection's writes). Grants too few replicas confirmed are given back and
+    /// answered as not confirmed; the rest of the reply stands.
+    /// </summary>
+    private async Task<RedisResult> ConfirmGrantsAsync(IReadOnlyList<ILockCall> calls, Task<RedisResult> script)
+    {
+        var reply = await script.ConfigureAwait(false);
+        if (reply.Resp2Type != ResultType.Array || (RedisResult[])reply! is not { } entries || entries.Length != 2 * calls.Count)
+            return reply;
+        var granted = new List<int>();
+        for (var i = 0; i < calls.Count; i++)
+            if (calls[i] is AcquireCall && entries[2 * i].Resp2Type == ResultType.Integer && (long)entries[2 * i] == 1)
+                granted.Add(i);
+        if (granted.Count == 0) return reply;
+
+        long acknowledged;
+        try
+        {
+            acknowledged = (long)await _database.ExecuteAsync("WAIT", _minReplicaAcks, _replicaAckTimeoutMs).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Unconfirmed and unanswered: give the grants back rather than leave them to their TTL.
+            foreach (var i in granted) GiveBack(calls[i]);
+            throw;
+        }
+        if (acknowledged >= _minReplicaAcks) return reply;
+
+        var why = RedisResult.Create((RedisValue)(
+            $"{acknowledged} of the {_minReplicaAcks} replicas required by lock.redis.min-replica-acks acknowledged the grant " +
+            $"within lock.redis.replica-ack-timeout ({_replicaAckTimeoutMs} ms); it was given back"));
+        var rewritten = (RedisResult[])entries.Clone();
+        foreach (var i in granted)
+        {
+            rewritten[2 * i] = RedisResult.Create((RedisValue)Unconfirmed);
+            rewritten[2 * i + 1] = why;
+            GiveBack(calls[i]);
+        }
+        return RedisResult.Create(rewritten);
+    }
+
+    // Best effort: a give-back that fails leaves the lock to its TTL.
+    private void GiveBack(ILockCall call) =>
+        _ = ReleaseAsync(call.Key, call.Token).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+
+    // A reply status of our own (never sent by the script): granted, but not confirmed by enough replicas.
+    private const long Unconfirmed = 2;
+
+    /// <summary>
+    /// With min-replica-acks on, whether the server runs WAIT at all (some hosted services refuse it):
+    /// null when it does, else a sentence naming the setting. Connection problems surface as exceptions.
+    /// </summary>
+    public async Task<string?> CheckReplicaAcksAsync()
+    {
+        if (_minReplicaAcks == 0) return null;
+        try
+        {
+            await _database.ExecuteAsync("WAIT", 0, 0).ConfigureAwait(false);
+            return null;
+        }
+        catch (RedisServerException e)
+        {
+            return $"lock.redis.min-replica-acks is {_minReplicaAcks}, but Redis refuses WAIT ({e.Message}): set it to 0 or allow WAIT.";
+        }
     }
 
     /// <summary>One lock's status in a script's reply; -1 means its keys failed, the value saying why.</summary>
@@ -108,7 +193,13 @@ internal sealed class RedisLockStore : ILockStore
 
         public void Complete(RedisResult status, RedisResult value)
         {
-            if (Status(status, value) == 1)
+            var code = Status(status, value);
+            if (code == Unconfirmed)
+            {
+                TrySetResult(AcquireOutcome.NotConfirmed((string?)value ?? "replicas did not acknowledge"));
+                return;
+            }
+            if (code == 1)
             {
                 TrySetResult(AcquireOutcome.Granted((long)value));
                 return;
@@ -179,15 +270,38 @@ internal sealed class RedisLockStore : ILockStore
         }
     }
 
-    // A script's keys must share one slot in a Redis Cluster, so there every lock goes on its own.
-    // Known once a server has answered; until then calls are not held back.
+    // Locks of different hash slots share a script call only once the server has run a script whose
+    // keys lie in two slots. The keys decide, not the client's server-type detection: an ACL without
+    // cluster|nodes makes a Cluster look standalone, and a batch across slots then fails with CROSSSLOT.
+    // Until the probe has answered, every lock goes on its own.
     private bool MayBatch()
     {
-        if (_cluster is { } known) return !known;
-        var servers = _connection.GetServers();
-        if (!servers.Any(s => s.IsConnected)) return false;
-        _cluster = servers.Any(s => s.ServerType == ServerType.Cluster);
-        return !_cluster.Value;
+        var known = Volatile.Read(ref _crossSlot);
+        if (known != 0) return known > 0;
+        if (Interlocked.Exchange(ref _probing, 1) == 0) _ = ProbeCrossSlotAsync();
+        return false;
+    }
+
+    private async Task ProbeCrossSlotAsync()
+    {
+        try
+        {
+            await EvaluateAsync(LockScripts.SlotProbeSha, LockScripts.SlotProbe, _slotProbeKeys, []).ConfigureAwait(false);
+            Volatile.Write(ref _crossSlot, 1);
+        }
+        catch (Exception e) when (e is RedisServerException or RedisCommandException)
+        {
+            // CROSSSLOT from a Cluster, or the client refusing a multi-slot call: never batch.
+            Volatile.Write(ref _crossSlot, -1);
+        }
+        catch (Exception)
+        {
+            // Not connected yet: a later call asks again.
+        }
+        finally
+        {
+            Volatile.Write(ref _probing, 0);
+        }
     }
 
     private static RedisValue Milliseconds(TimeSpan value) => (long)value.TotalMilliseconds;
