@@ -14,20 +14,16 @@ namespace Lock.Actors.Tests.Failover;
 /// acknowledgement on, that no lock is granted twice.
 /// </summary>
 [Trait("Category", "Failover")]
-public sealed class SentinelFailoverSpec(ITestOutputHelper output) : IAsyncLifetime
+public sealed class SentinelFailoverSpec(ITestOutputHelper output) : TopologySpec(output)
 {
     private static readonly TimeSpan LongTtl = TimeSpan.FromSeconds(30);
-    private readonly string _prefix = LockSpec.NewPrefix();
-    private readonly List<ActorSystem> _systems = new();
     private SentinelSet _set = null!;
 
-    public async Task InitializeAsync() => _set = await SentinelSet.StartAsync();
+    protected override string Configuration => _set.Configuration;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var system in _systems) await system.Terminate();
-        await _set.DisposeAsync();
-    }
+    public override async Task InitializeAsync() => _set = await SentinelSet.StartAsync();
+
+    protected override ValueTask StopTopologyAsync() => _set.DisposeAsync();
 
     [Fact]
     public async Task Fencing_tokens_never_repeat_or_go_down_across_a_failover_that_lost_writes()
@@ -62,7 +58,95 @@ public sealed class SentinelFailoverSpec(ITestOutputHelper output) : IAsyncLifet
             Assert.True(second > issued[key].Max(),
                 $"{key}: token {second} after the failover is not above the tokens issued before it ({string.Join(", ", issued[key])})");
         }
-        output.WriteLine($"cut + kill, no replica acks: {report.Describe(keys.Length)}; repeated tokens 0; {SentinelSet.DetectionSettings}");
+        Output.WriteLine($"cut + kill, no replica acks: {report.Describe(keys.Length)}; repeated tokens 0; {SentinelSet.DetectionSettings}");
+    }
+
+    [Fact]
+    public async Task With_min_replica_acks_no_lock_is_granted_twice_across_a_failover_that_lost_writes()
+    {
+        const string acks = "lock.redis.min-replica-acks = 1\nlock.redis.replica-ack-timeout = 200ms";
+        var a = await NodeAsync("node-a", acks);
+        var b = await NodeAsync("node-b", acks);
+        var heldKeys = Enumerable.Range(0, 20).Select(i => $"held:{i}").ToArray();
+        var cutKeys = Enumerable.Range(0, 4).Select(i => $"cut:{i}").ToArray();
+
+        // Confirmed by the replica: these survive the failover.
+        var held = new Dictionary<string, LockAcquired>();
+        foreach (var key in heldKeys) held[key] = await AcquireAsync(a, key, TimeSpan.FromSeconds(5));
+
+        // After the cut nothing can be confirmed: the acquires fail, naming the replicas, and
+        // nothing is left granted on the primary.
+        await _set.CutReplicationAsync();
+        // (Short timeouts: a replica cut off for more than ten down-after periods is not promoted.)
+        foreach (var key in cutKeys)
+        {
+            var refused = Assert.IsType<LockNotAcquired>(await AskAsync(a, new Acquire(key, Ttl: LongTtl, Timeout: TimeSpan.FromSeconds(1))));
+            Assert.Equal(AcquireFailure.Unavailable, refused.Reason);
+            Assert.Contains("replicas", refused.Message);
+        }
+
+        await _set.Primary.KillAsync();
+        var clock = Stopwatch.StartNew();
+        await _set.WaitForFailoverAsync(TimeSpan.FromSeconds(20));
+        // The old primary comes back empty and is made a replica of the new one, so grants can be
+        // confirmed again.
+        await _set.RejoinOldPrimaryAsReplicaAsync();
+
+        // Node B takes every cut key (never granted to anyone), and none of node A's held keys.
+        var taken = new Dictionary<string, LockAcquired>();
+        TimeSpan? firstGrant = null;
+        var refusedMeanwhile = 0;
+        var lastRefusal = "";
+        while (taken.Count < cutKeys.Length)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30),
+                $"only {taken.Count} of {cutKeys.Length} free keys granted 30 s after the kill; last refusal: {lastRefusal}");
+            foreach (var key in cutKeys.Where(k => !taken.ContainsKey(k)))
+            {
+                var reply = await AskAsync(b, new Acquire(key, Ttl: LongTtl, Timeout: TimeSpan.FromMilliseconds(300)));
+                if (reply is LockAcquired granted)
+                {
+                    taken[key] = granted;
+                    firstGrant ??= clock.Elapsed;
+                }
+                else
+                {
+                    refusedMeanwhile++;
+                    lastRefusal = reply.ToString();
+                }
+            }
+        }
+        var doubleGrants = 0;
+        foreach (var key in heldKeys)
+        {
+            var reply = await AskAsync(b, new Acquire(key, Ttl: LongTtl, Timeout: TimeSpan.Zero));
+            if (reply is LockAcquired) doubleGrants++;
+            else Assert.Equal(AcquireFailure.Timeout, Assert.IsType<LockNotAcquired>(reply).Reason);
+        }
+        Assert.Equal(0, doubleGrants);
+        Output.WriteLine($"cut + kill, min-replica-acks 1: every acquire during the cut refused as Unavailable; first grant " +
+                         $"{firstGrant!.Value.TotalMilliseconds:0} ms after the kill (old primary restarted as a replica), " +
+                         $"{refusedMeanwhile} acquires refused meanwhile; 0 of {heldKeys.Length} held keys granted twice; {SentinelSet.DetectionSettings}");
+    }
+
+    [Fact]
+    public async Task A_server_that_refuses_WAIT_stops_grants_with_an_error_naming_min_replica_acks()
+    {
+        await RedisCli.RunAsync("-p", _set.Primary.Port.ToString(), "ACL", "SETUSER", "default", "-wait");
+        var a = await NodeAsync("node-a", "lock.redis.min-replica-acks = 1");
+
+        await UntilAsync(() => a.ConfigurationProblem is not null);
+        Assert.Contains("min-replica-acks", a.ConfigurationProblem);
+        var refused = Assert.IsType<LockNotAcquired>(await AskAsync(a, new Acquire("refused", Timeout: TimeSpan.FromMilliseconds(300))));
+        Assert.Equal(AcquireFailure.Unavailable, refused.Reason);
+        Assert.Contains("refuses WAIT", refused.Message);
+        Assert.False(await AnyLockKeyAsync());
+    }
+
+    private async Task<bool> AnyLockKeyAsync()
+    {
+        var found = await RedisCli.RunAsync("-p", _set.Primary.Port.ToString(), "--scan", "--pattern", Prefix + "{*");
+        return found.Length > 0;
     }
 
     [Fact]
@@ -113,8 +197,32 @@ public sealed class SentinelFailoverSpec(ITestOutputHelper output) : IAsyncLifet
                     Assert.True(tokens[i] > tokens[i - 1], $"{key}: token {tokens[i]} follows {tokens[i - 1]}");
             }
         }
-        output.WriteLine($"kill under load: first grant {(await firstGrantAfterKill.Task).TotalMilliseconds:0} ms after the kill, " +
+        Output.WriteLine($"kill under load: first grant {(await firstGrantAfterKill.Task).TotalMilliseconds:0} ms after the kill, " +
                          $"{refused} acquires refused meanwhile, tokens strictly increasing; {SentinelSet.DetectionSettings}");
+    }
+
+    [Fact]
+    public async Task Waiters_try_again_at_once_when_the_primary_changes_instead_of_after_a_retry_interval()
+    {
+        // retry-interval far above a failover: only the wake-up on the primary change explains a
+        // grant soon after it.
+        var b = await NodeAsync("node-b", "lock.retry-interval = 30s");
+        using var primary = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{_set.Primary.Address},allowAdmin=true");
+        var lockKey = b.Keys.LockKey("failover-wait");
+        await primary.GetDatabase().StringSetAsync(lockKey, "someone-else", TimeSpan.FromSeconds(60));
+
+        var waiting = AskAsync(b, new Acquire("failover-wait", Ttl: LongTtl, Timeout: TimeSpan.FromSeconds(25)));
+        // The waiter has tried once and waits; then the holder vanishes without any announcement
+        // (a holder's release announced on the old primary while this node was switching over).
+        await UntilAsync(() => primary.GetDatabase().KeyExists(b.Keys.WaitKey("failover-wait")));
+        await primary.GetDatabase().KeyDeleteAsync(lockKey);
+        await _set.WaitForReplicationAsync();
+
+        await _set.Primary.KillAsync();
+        var clock = Stopwatch.StartNew();
+        Assert.IsType<LockAcquired>(await waiting);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"granted {clock.Elapsed} after the kill");
+        Output.WriteLine($"waiter granted {clock.ElapsedMilliseconds} ms after the primary was killed (retry-interval 30 s)");
     }
 
     private sealed record TakeOverReport(
@@ -151,20 +259,8 @@ public sealed class SentinelFailoverSpec(ITestOutputHelper output) : IAsyncLifet
         return new TakeOverReport(tokens, first!.Value, clock.Elapsed, refused, stillHeld is null ? keys.Length : keys.Count(stillHeld.Contains));
     }
 
-    private static async Task<LockAcquired> AcquireAsync(DistributedLocks node, string key, TimeSpan timeout)
-    {
-        var reply = await node.Manager.Ask<object>(new Acquire(key, Ttl: LongTtl, Timeout: timeout), timeout + TimeSpan.FromSeconds(5));
-        return Assert.IsType<LockAcquired>(reply);
-    }
-
-    private async Task<DistributedLocks> NodeAsync(string name, string extraConfig = "")
-    {
-        var system = ActorSystem.Create(name, LockSpec.NodeConfig(_set.Configuration, _prefix, extraConfig));
-        _systems.Add(system);
-        var locks = DistributedLocks.Get(system);
-        await locks.Subscribed.WaitAsync(TimeSpan.FromSeconds(10));
-        return locks;
-    }
+    private static Task<LockAcquired> AcquireAsync(DistributedLocks node, string key, TimeSpan timeout) =>
+        AcquireAsync(node, new Acquire(key, Ttl: LongTtl, Timeout: timeout));
 
     private static async Task UntilAsync(Func<bool> condition)
     {

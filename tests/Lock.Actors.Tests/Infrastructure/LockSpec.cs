@@ -48,7 +48,8 @@ public abstract class LockSpec : TestKit, IAsyncLifetime
 
     protected IActorRef Manager => Locks.Manager;
 
-    public static string NewPrefix() => $"t{Guid.NewGuid():N}"[..12] + ":";
+    // Under "lock:", so the least-privilege ACL rules of README.md (~lock:* &lock:*) cover every test.
+    public static string NewPrefix() => "lock:" + $"t{Guid.NewGuid():N}"[..12] + ":";
 
     public static Config NodeConfig(string redisConfiguration, string prefix, string extraConfig = "") =>
         ConfigurationFactory.ParseString($$"""

@@ -1,3 +1,4 @@
+using Lock.Actors.Tests.Infrastructure.Topology;
 using Testcontainers.Redis;
 using StackExchange.Redis;
 
@@ -6,7 +7,9 @@ namespace Lock.Actors.Tests.Infrastructure;
 /// <summary>
 /// The Redis the behaviour tests share, found in this order: the LOCK_TEST_REDIS configuration
 /// string; a Testcontainers Redis when a Docker engine answers; a redis-server from PATH on a free
-/// loopback port. Tests keep apart by key prefix, not by flushing.
+/// loopback port. Tests keep apart by key prefix, not by flushing. A Redis the fixture started itself
+/// is used by the lock nodes as the least-privilege ACL user README.md documents, so every spec on it
+/// proves those rules are enough; <see cref="Admin"/> stays the default user.
 /// </summary>
 public sealed class RedisFixture : IAsyncLifetime
 {
@@ -48,6 +51,12 @@ public sealed class RedisFixture : IAsyncLifetime
             Source = "redis-server on port " + _process.Port;
         }
         Admin = await ConnectionMultiplexer.ConnectAsync(AdminConfiguration(Configuration));
+        if (Source != EnvironmentVariable)
+        {
+            await Admin.GetDatabase().ExecuteAsync("ACL",
+                ["SETUSER", LeastPrivilege.User, "reset", "on", ">" + LeastPrivilege.Password, .. LeastPrivilege.Single, .. LeastPrivilege.Scanner]);
+            Configuration = LeastPrivilege.As(Configuration);
+        }
     }
 
     public async Task DisposeAsync()

@@ -95,6 +95,8 @@ public sealed class SentinelSet : IAsyncDisposable
     [
         "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
         "--dir", directory, "--enable-debug-command", "local",
+        // The replica syncs at once instead of after the default 5 s wait for more replicas.
+        "--repl-diskless-sync-delay", "0",
     ];
 
     /// <summary>Replication is up and every sentinel knows the replica and the other two sentinels.</summary>
@@ -136,6 +138,18 @@ public sealed class SentinelSet : IAsyncDisposable
         Until(async () => await CurrentPrimaryPortAsync() == Replica.Port
                           && await RedisCli.InfoFieldAsync(Replica.Port, "replication", "role") == "master",
             "the sentinels to promote the replica", within);
+
+    /// <summary>
+    /// After a failover: restarts the killed primary (empty) as a replica of the promoted one, as an
+    /// operator would, and waits until it has synced.
+    /// </summary>
+    public async Task RejoinOldPrimaryAsReplicaAsync()
+    {
+        await Primary.StartAgainAsync();
+        await RedisCli.RunAsync("-p", Primary.Port.ToString(), "REPLICAOF", "127.0.0.1", Replica.Port.ToString());
+        await Until(async () => await RedisCli.InfoFieldAsync(Primary.Port, "replication", "master_link_status") == "up",
+            "the old primary to sync from the new one");
+    }
 
     /// <summary>The replica has every write the primary has made so far.</summary>
     public Task WaitForReplicationAsync() =>
