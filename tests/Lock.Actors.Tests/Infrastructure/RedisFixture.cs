@@ -20,6 +20,12 @@ public sealed class RedisFixture : IAsyncLifetime
 
     public string Configuration { get; private set; } = "";
 
+    /// <summary>
+    /// The same Redis as the default user, for a test whose program keeps data of its own there
+    /// (the demo's job records) with commands the lock user may not run.
+    /// </summary>
+    public string UnrestrictedConfiguration { get; private set; } = "";
+
     /// <summary>Where the Redis came from, for test output.</summary>
     public string Source { get; private set; } = "";
 
@@ -51,6 +57,7 @@ public sealed class RedisFixture : IAsyncLifetime
             Source = "redis-server on port " + _process.Port;
         }
         Admin = await ConnectionMultiplexer.ConnectAsync(AdminConfiguration(Configuration));
+        UnrestrictedConfiguration = Configuration;
         if (Source != EnvironmentVariable)
         {
             await Admin.GetDatabase().ExecuteAsync("ACL",

@@ -24,7 +24,7 @@ public sealed class LockHostSpec(RedisFixture redis, ITestOutputHelper output) :
     public async Task The_demo_runs_each_days_job_exactly_once_across_nodes_and_workers()
     {
         var (exitCode, stdout, _) = await RunAsync(
-            "demo", "--redis", Redis.Configuration, "--prefix", Prefix, "--nodes", "2", "--workers", "3", "--days", "3");
+            "demo", "--redis", Redis.UnrestrictedConfiguration, "--prefix", Prefix, "--nodes", "2", "--workers", "3", "--days", "3");
 
         Assert.Equal(0, exitCode);
         Assert.Contains("3 days, 3 runs, 0 duplicates", stdout);
