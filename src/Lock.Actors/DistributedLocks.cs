@@ -23,8 +23,8 @@ public sealed class DistributedLocks : IExtension
 
     private const string ReferenceResource = "Lock.Actors.reference.conf";
 
-    private readonly bool _ownsConnection;
-    private readonly TopologyWatch _topology;
+    private readonly RedisConnection _redis;
+    private readonly Task<TopologyWatch> _topology;
     private readonly ILoggingAdapter _log;
     private readonly TaskCompletionSource<int> _releasedOnShutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -33,20 +33,15 @@ public sealed class DistributedLocks : IExtension
         _log = Logging.GetLogger(system, typeof(DistributedLocks));
         Settings = LockSettings.Create(system);
 
+        // Never waits on the network: the connection is made in the background (RedisConnection).
         var setup = system.Settings.Setup.Get<DistributedLocksSetup>();
-        if (setup.HasValue)
-        {
-            Connection = setup.Value.ConnectionFor(system);
-        }
-        else
-        {
-            Connection = Connect(Settings);
-            _ownsConnection = true;
-        }
+        _redis = setup.HasValue
+            ? RedisConnection.Borrow(setup.Value.ConnectionFor(system), _log)
+            : RedisConnection.Open(ParseConfiguration(Settings), _log);
 
         Keys = new LockKeys(Settings.KeyPrefix);
         Store = new RedisLockStore(
-            Connection, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry, Settings.BatchMaxInFlight, Settings.BatchMaxLocks,
+            _redis, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry, Settings.BatchMaxInFlight, Settings.BatchMaxLocks,
             Settings.MinReplicaAcks, Settings.ReplicaAckTimeout);
         Metrics = new LockMetrics(system.Name);
         Manager = system.SystemActorOf(
@@ -55,7 +50,9 @@ public sealed class DistributedLocks : IExtension
         system.SystemActorOf(LockLostListener.Props(Service), "lock-lost-listener");
 
         var manager = Manager;
-        _topology = new TopologyWatch(Connection, () => manager.Tell(LockManagerActor.WakeAllWaiters.Instance));
+        _topology = _redis.Ready.ContinueWith(
+            connected => new TopologyWatch(connected.Result, () => manager.Tell(LockManagerActor.WakeAllWaiters.Instance)),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         Subscribed = SubscribeUntilDoneAsync(system.WhenTerminated);
         _ = CheckServerAsync(system.WhenTerminated);
 
@@ -79,8 +76,15 @@ public sealed class DistributedLocks : IExtension
     /// <summary>The facade for code that is not an actor.</summary>
     public LockService Service { get; }
 
-    /// <summary>The Redis connection in use: the application's (never disposed here) or one opened from settings.</summary>
-    public IConnectionMultiplexer Connection { get; }
+    /// <summary>
+    /// The Redis connection in use: the application's (never disposed here) or one opened from settings.
+    /// Opening happens in the background; this property waits for the first connect attempt to end
+    /// (use <see cref="ConnectionReady"/> to wait without blocking).
+    /// </summary>
+    public IConnectionMultiplexer Connection => _redis.Ready.GetAwaiter().GetResult();
+
+    /// <summary>Completes with <see cref="Connection"/> once its first connect attempt has ended (connected or not).</summary>
+    public Task<IConnectionMultiplexer> ConnectionReady => _redis.Ready;
 
     internal LockKeys Keys { get; }
 
@@ -99,7 +103,7 @@ public sealed class DistributedLocks : IExtension
     /// A configuration problem Redis reported once connected (null while there is none): acquires fail
     /// with it as Unavailable, and the health check is Unhealthy with it.
     /// </summary>
-    public string? ConfigurationProblem => ((RedisLockStore)Store).ConfigurationProblem;
+    public string? ConfigurationProblem => _redis.Problem;
 
     /// <summary>Completes when release notifications are subscribed.</summary>
     internal Task Subscribed { get; }
@@ -112,49 +116,25 @@ public sealed class DistributedLocks : IExtension
             system.Settings.InjectTopLevelFallback(DefaultConfig());
     }
 
-    private static IConnectionMultiplexer Connect(LockSettings settings)
-    {
-        var options = ConfigurationOptions.Parse(settings.RedisConfiguration);
-        // A node may start before Redis does: connect in the background unless the string says otherwise.
-        if (!settings.RedisConfiguration.Contains("abortConnect", StringComparison.OrdinalIgnoreCase))
-            options.AbortOnConnectFail = false;
-        // A lock caller has its own timeout; queueing commands while Redis is down would only hide the outage.
-        options.BacklogPolicy = BacklogPolicy.FailFast;
-        // After an outage, come back within a fraction of a lock's TTL rather than on a backoff that
-        // grows to many seconds: waiters are answering Unavailable all that time.
-        options.ReconnectRetryPolicy ??= new LinearRetry(250);
-        options.ClientName ??= "lock-actors";
-        var connection = ConnectionMultiplexer.Connect(options);
-        if (!connection.IsConnected) RefuseBadCredentials(connection, settings, options);
-        return connection;
-    }
-
-    // An unreachable Redis is an outage the node rides out; credentials Redis refuses will never
-    // work, so they stop start-up with a sentence that names the setting (and never the password).
-    private static void RefuseBadCredentials(ConnectionMultiplexer connection, LockSettings settings, ConfigurationOptions options)
+    private static ConfigurationOptions ParseConfiguration(LockSettings settings)
     {
         try
         {
-            connection.GetDatabase(settings.RedisDatabase).Ping();
+            var options = ConfigurationOptions.Parse(settings.RedisConfiguration);
+            // TLS from settings, so a private CA or a client certificate needs no code.
+            if (settings.TlsCaCertificate is { } ca)
+            {
+                options.Ssl = true;
+                options.TrustIssuer(ca);
+            }
+            if (settings.TlsClientCertificate is { } certificate) options.SetUserPemCertificate(certificate, settings.TlsClientKey);
+            return options;
         }
-        catch (RedisException e) when (IsAuthenticationFailure(e))
+        catch (Exception e) when (e is ArgumentException or FormatException)
         {
-            connection.Dispose();
-            var user = options.User is { Length: > 0 } name ? $" for user '{name}'" : string.Empty;
-            throw new ConfigurationException(
-                $"Redis ({string.Join(", ", options.EndPoints)}) refused the credentials{user} in " +
-                $"'{LockSettings.ConfigPath}.redis.configuration': check the user and password.");
-        }
-        catch (RedisException)
-        {
-            // Not there yet: the connection keeps trying in the background.
+            throw new ConfigurationException($"Invalid setting '{LockSettings.ConfigPath}.redis.configuration': {e.Message}", e);
         }
     }
-
-    private static bool IsAuthenticationFailure(RedisException error) =>
-        error is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
-        || error.Message.Contains("NOAUTH", StringComparison.Ordinal)
-        || error.Message.Contains("WRONGPASS", StringComparison.Ordinal);
 
     // The pub/sub connection may come up after the interactive one (or Redis may be down at start),
     // and a fail-fast connection refuses SUBSCRIBE until then: keep trying. Once subscribed, the
@@ -183,7 +163,8 @@ public sealed class DistributedLocks : IExtension
         }
     }
 
-    // Once Redis answers: whether it runs what the settings need (WAIT for min-replica-acks).
+    // Once Redis answers: whether it runs what the settings need (WAIT for min-replica-acks; SELECT
+    // for a database other than 0 is checked by the store before its first call).
     private async Task CheckServerAsync(Task terminated)
     {
         var store = (RedisLockStore)Store;
@@ -191,11 +172,7 @@ public sealed class DistributedLocks : IExtension
         {
             try
             {
-                if (await store.CheckReplicaAcksAsync().ConfigureAwait(false) is { } problem)
-                {
-                    store.ConfigurationProblem = problem;
-                    _log.Error("Redis configuration problem: {Problem}", problem);
-                }
+                if (await store.CheckReplicaAcksAsync().ConfigureAwait(false) is { } acks) _redis.ReportProblem(acks);
                 return;
             }
             catch (Exception)
@@ -233,8 +210,11 @@ public sealed class DistributedLocks : IExtension
         {
             // The connection may already be gone; nothing is left to unsubscribe from.
         }
-        _topology.Dispose();
-        if (_ownsConnection) Connection.Dispose();
+        if (_topology.IsCompletedSuccessfully) _topology.Result.Dispose();
+        // One still connecting is disposed when its attempt ends.
+        if (_redis.Owned)
+            _redis.Ready.ContinueWith(static connected => connected.Result.Dispose(), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         Metrics.Dispose();
     }
 }

@@ -101,6 +101,9 @@ internal static class LockNode
         }
         catch (LockAcquireException e) when (e.Reason == AcquireFailure.Unavailable)
         {
+            // A problem Redis named (credentials, TLS, ACL) will not go away by waiting: say it as such.
+            if (host.Services.GetRequiredService<DistributedLocks>().ConfigurationProblem is { } problem)
+                throw new HostFailureException(problem, HostFailureException.Misconfigured);
             throw new HostFailureException(
                 $"Redis ({redis.Description}) is not reachable: {e.Message}", HostFailureException.Failed);
         }

@@ -30,7 +30,8 @@ public sealed class DistributedLocksHealthCheck : IHealthCheck
         if (_locks.ConfigurationProblem is { } problem) return HealthCheckResult.Unhealthy(problem, data: data);
         try
         {
-            var ping = await _locks.Connection.GetDatabase(_locks.Settings.RedisDatabase).PingAsync()
+            var connection = await _locks.ConnectionReady.WaitAsync(_locks.Settings.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            var ping = await connection.GetDatabase(_locks.Settings.RedisDatabase).PingAsync()
                 .WaitAsync(_locks.Settings.OperationTimeout, cancellationToken).ConfigureAwait(false);
             data["redis_ping_ms"] = ping.TotalMilliseconds;
         }

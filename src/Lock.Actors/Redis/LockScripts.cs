@@ -81,9 +81,16 @@ internal static class LockScripts
         return 1
         """;
 
+    /// <summary>ARGV[1]: a database number; selects it inside the script only (the connection keeps its own).</summary>
+    public const string SelectProbe = """
+        -- returns OK when this user may select the database; NOPERM (or out of range) otherwise
+        return redis.call('SELECT', ARGV[1])
+        """;
+
     public static readonly byte[] AcquireOrReleaseSha = Sha1(AcquireOrRelease);
     public static readonly byte[] ExtendSha = Sha1(Extend);
     public static readonly byte[] SlotProbeSha = Sha1(SlotProbe);
+    public static readonly byte[] SelectProbeSha = Sha1(SelectProbe);
 
     private static byte[] Sha1(string script) => SHA1.HashData(Encoding.UTF8.GetBytes(script));
 }

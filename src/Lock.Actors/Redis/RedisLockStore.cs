@@ -8,8 +8,10 @@ namespace Lock.Actors.Redis;
 /// </summary>
 internal sealed class RedisLockStore : ILockStore
 {
-    private readonly IConnectionMultiplexer _connection;
-    private readonly IDatabase _database;
+    private readonly RedisConnection _redis;
+    private readonly int _databaseNumber;
+    // Set once the connection's first attempt has ended; until then calls wait for it (bounded).
+    private IDatabase? _database;
     private readonly LockKeys _keys;
     private readonly RedisValue _counterExpiryMs;
     private readonly RedisValue _releaseChannelName;
@@ -23,48 +25,30 @@ internal sealed class RedisLockStore : ILockStore
     private int _probing;
 
     public RedisLockStore(
-        IConnectionMultiplexer connection, int database, LockKeys keys, TimeSpan counterExpiry, int batchMaxInFlight, int batchMaxLocks,
+        RedisConnection redis, int database, LockKeys keys, TimeSpan counterExpiry, int batchMaxInFlight, int batchMaxLocks,
         int minReplicaAcks = 0, TimeSpan replicaAckTimeout = default)
     {
+        _redis = redis;
+        _databaseNumber = database;
         _minReplicaAcks = minReplicaAcks;
         _replicaAckTimeoutMs = (long)replicaAckTimeout.TotalMilliseconds;
-        _connection = connection;
-        _database = connection.GetDatabase(database);
         _keys = keys;
         _counterExpiryMs = (long)counterExpiry.TotalMilliseconds;
         _releaseChannelName = keys.ReleaseChannel.ToString();
         // Two lock names whose hash tags fall in different slots (9555 and 5424).
         _slotProbeKeys = [keys.LockKey("slot-probe-a"), keys.LockKey("slot-probe-b")];
-        CallTimeout = ClientCallTimeout(connection);
+        CallTimeout = redis.CallTimeout;
         _calls = new CallBatcher<ILockCall>(Send, MayBatch, batchMaxInFlight, batchMaxLocks);
     }
 
     public TimeSpan CallTimeout { get; }
 
-    // The client's async timeout, plus the one-second heartbeat on which it notices an expired call.
-    private static TimeSpan ClientCallTimeout(IConnectionMultiplexer connection)
-    {
-        try
-        {
-            return TimeSpan.FromMilliseconds(ConfigurationOptions.Parse(connection.Configuration).AsyncTimeout) + TimeSpan.FromSeconds(1);
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException)
-        {
-            return Timeout.InfiniteTimeSpan;
-        }
-    }
-
     public LockKeyNames NamesOf(string key) => _keys.NamesOf(key);
-
-    /// <summary>
-    /// A configuration problem Redis reported (say, WAIT refused while min-replica-acks is on): set,
-    /// acquires fail with it instead of being granted against the configuration.
-    /// </summary>
-    public string? ConfigurationProblem { get; set; }
 
     public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl)
     {
-        if (ConfigurationProblem is { } problem) return Task.FromException<AcquireOutcome>(new RedisException(problem));
+        // A setting the server cannot honour (WAIT refused): acquires fail with it rather than against it.
+        if (_redis.CheckProblem is { } problem) return Task.FromException<AcquireOutcome>(new RedisException(problem));
         var call = new AcquireCall(key, token, Milliseconds(ttl));
         _calls.Call(call);
         return call.Task;
@@ -116,7 +100,8 @@ internal sealed class RedisLockStore : ILockStore
         long acknowledged;
         try
         {
-            acknowledged = (long)await _database.ExecuteAsync("WAIT", _minReplicaAcks, _replicaAckTimeoutMs).ConfigureAwait(false);
+            acknowledged = (long)await (await DatabaseAsync().ConfigureAwait(false))
+                .ExecuteAsync("WAIT", _minReplicaAcks, _replicaAckTimeoutMs).ConfigureAwait(false);
         }
         catch
         {
@@ -155,7 +140,7 @@ internal sealed class RedisLockStore : ILockStore
         if (_minReplicaAcks == 0) return null;
         try
         {
-            await _database.ExecuteAsync("WAIT", 0, 0).ConfigureAwait(false);
+            await (await DatabaseAsync().ConfigureAwait(false)).ExecuteAsync("WAIT", 0, 0).ConfigureAwait(false);
             return null;
         }
         catch (RedisServerException e)
@@ -236,37 +221,91 @@ internal sealed class RedisLockStore : ILockStore
 
     public async Task<KeyState> GetStateAsync(string key)
     {
-        var pttl = (long)await _database.ExecuteAsync("PTTL", _keys.LockKey(key)).ConfigureAwait(false);
+        var pttl = (long)await (await DatabaseAsync().ConfigureAwait(false)).ExecuteAsync("PTTL", _keys.LockKey(key)).ConfigureAwait(false);
         return KeyState.FromPttl(pttl);
     }
 
-    public Task SubscribeReleasesAsync(Action<string> onReleased)
+    public async Task SubscribeReleasesAsync(Action<string> onReleased)
     {
+        var connection = await _redis.ConnectedAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false);
         _subscription = (_, message) =>
         {
             if (message.HasValue) onReleased(message!);
         };
-        return _connection.GetSubscriber().SubscribeAsync(_keys.ReleaseChannel, _subscription);
+        await connection.GetSubscriber().SubscribeAsync(_keys.ReleaseChannel, _subscription).ConfigureAwait(false);
     }
 
     public Task UnsubscribeReleasesAsync()
     {
         var subscription = Interlocked.Exchange(ref _subscription, null);
-        return subscription is null
+        return subscription is null || !_redis.Ready.IsCompletedSuccessfully
             ? Task.CompletedTask
-            : _connection.GetSubscriber().UnsubscribeAsync(_keys.ReleaseChannel, subscription);
+            : _redis.Ready.Result.GetSubscriber().UnsubscribeAsync(_keys.ReleaseChannel, subscription);
+    }
+
+    private async ValueTask<IDatabase> DatabaseAsync()
+    {
+        if (_database is { } database) return database;
+        var connection = await _redis.ConnectedAsync(CallTimeout).ConfigureAwait(false);
+        var chosen = connection.GetDatabase(_databaseNumber);
+        if (_databaseNumber != 0)
+        {
+            // When SELECT is denied the client quietly stays in database 0: nothing is sent before
+            // the user is known to be allowed into the configured one.
+            _databaseCheck ??= CheckDatabaseAsync(chosen);
+            if (await _databaseCheck.ConfigureAwait(false) is { } problem)
+            {
+                _redis.ReportProblem(problem);
+                throw new RedisException(problem);
+            }
+        }
+        return _database = chosen;
+    }
+
+    private Task<string?>? _databaseCheck;
+
+    private async Task<string?> CheckDatabaseAsync(IDatabase database)
+    {
+        try
+        {
+            await database.ScriptEvaluateAsync(LockScripts.SelectProbe, values: [_databaseNumber]).ConfigureAwait(false);
+            return null;
+        }
+        catch (RedisServerException e)
+        {
+            return $"lock.redis.database is {_databaseNumber}, but Redis does not let this user select it ({e.Message}): " +
+                   "grant +select, or use database 0.";
+        }
+        catch (Exception)
+        {
+            // Not answered (not connected yet): ask again on the next call.
+            _databaseCheck = null;
+            throw;
+        }
     }
 
     private async Task<RedisResult> EvaluateAsync(byte[] sha, string script, RedisKey[] keys, RedisValue[] values)
     {
         try
         {
-            return await _database.ScriptEvaluateAsync(sha, keys, values).ConfigureAwait(false);
+            var database = _database ?? await DatabaseAsync().ConfigureAwait(false);
+            RedisResult result;
+            try
+            {
+                result = await database.ScriptEvaluateAsync(sha, keys, values).ConfigureAwait(false);
+            }
+            catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+            {
+                // EVAL runs the script and puts it back in the server's cache for the next EVALSHA.
+                result = await database.ScriptEvaluateAsync(script, keys, values).ConfigureAwait(false);
+            }
+            _redis.Succeeded();
+            return result;
         }
-        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        catch (Exception e) when (_redis.Observe(e) is { } problem)
         {
-            // EVAL runs the script and puts it back in the server's cache for the next EVALSHA.
-            return await _database.ScriptEvaluateAsync(script, keys, values).ConfigureAwait(false);
+            // Redis named a configuration problem (credentials, TLS, ACL): say that, not the client's words.
+            throw new RedisException(problem, e);
         }
     }
 

@@ -1,6 +1,8 @@
+using Lock.Actors.Tests.Infrastructure.Topology;
+using Lock.Actors.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using System.Diagnostics;
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.Event;
 using Lock.Actors.Tests.Infrastructure;
 using Lock.Host;
@@ -58,17 +60,55 @@ public sealed class AuthenticationSpec : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_wrong_password_fails_start_up_with_a_clear_message_not_a_hang()
+    public async Task A_wrong_password_never_blocks_start_up_and_is_named_by_every_acquire_and_the_extension()
     {
         var system = ActorSystem.Create("acl-wrong", LockSpec.NodeConfig(Configuration("wrong"), LockSpec.NewPrefix()));
         try
         {
+            // Start-up does not wait on the network: the connection is made in the background.
             var clock = Stopwatch.StartNew();
-            var error = Assert.Throws<ConfigurationException>(() => DistributedLocks.Get(system));
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"start-up took {clock.Elapsed}");
-            Assert.Contains("refused the credentials for user 'lockuser'", error.Message);
-            Assert.Contains("lock.redis.configuration", error.Message);
-            Assert.DoesNotContain("wrong", error.Message.Replace("wrong password", ""));
+            var locks = DistributedLocks.Get(system);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"start-up took {clock.Elapsed}");
+
+            // An acquire waits within its own timeout, then names the problem Redis reported.
+            var reply = await locks.Manager.Ask<object>(new Acquire("secured", Timeout: TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(10));
+            var failed = Assert.IsType<LockNotAcquired>(reply);
+            Assert.Equal(AcquireFailure.Unavailable, failed.Reason);
+            Assert.Contains("refused the credentials for user 'lockuser'", failed.Message);
+            Assert.Contains("lock.redis.configuration", failed.Message);
+            Assert.Contains("refused the credentials", locks.ConfigurationProblem);
+            Assert.DoesNotContain("wrong", failed.Message.Replace("wrong password", ""));
+
+            // The health check says the same.
+            var health = await new DistributedLocksHealthCheck(system).CheckHealthAsync(new HealthCheckContext());
+            Assert.Equal(HealthStatus.Unhealthy, health.Status);
+            Assert.Contains("refused the credentials for user 'lockuser'", health.Description);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Theory]
+    [InlineData("-echo", "echo")]
+    [InlineData("-select", "select")]
+    public async Task An_ACL_that_denies_a_command_the_client_needs_is_named_not_worked_around(string denied, string command)
+    {
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_server.Port},user=lockuser,password={Password}"))
+            await admin.GetDatabase().ExecuteAsync("ACL", "SETUSER", "lockuser", denied);
+        // Database 1: SELECT is needed, and a denied one must not quietly land the keys in database 0.
+        var system = ActorSystem.Create("acl-denied", LockSpec.NodeConfig(Configuration(Password), LockSpec.NewPrefix(), "lock.redis.database = 1"));
+        try
+        {
+            var locks = DistributedLocks.Get(system);
+            var reply = await locks.Manager.Ask<object>(new Acquire("denied", Timeout: TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(10));
+            var failed = Assert.IsType<LockNotAcquired>(reply);
+            Assert.Equal(AcquireFailure.Unavailable, failed.Reason);
+            Assert.Contains(command, failed.Message, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains(command, locks.ConfigurationProblem, StringComparison.OrdinalIgnoreCase);
+            // Nothing landed in database 0 instead (redis-cli sends no ECHO).
+            Assert.Equal("0", await RedisCli.RunAsync("-p", _server.Port.ToString(), "--user", "lockuser", "--pass", Password, "--no-auth-warning", "DBSIZE"));
         }
         finally
         {
