@@ -33,6 +33,15 @@ public sealed class DistributedLocksOptions
     /// <summary><c>lock.redis.replica-ack-timeout</c>: how long a grant waits for those confirmations.</summary>
     public TimeSpan? ReplicaAckTimeout { get; set; }
 
+    /// <summary><c>lock.redis.tls.ca-certificate</c>: PEM file of a CA trusted for the server's chain (turns TLS on).</summary>
+    public string? TlsCaCertificate { get; set; }
+
+    /// <summary><c>lock.redis.tls.client-certificate</c>: PEM certificate this node presents (mutual TLS; with <see cref="TlsClientKey"/>).</summary>
+    public string? TlsClientCertificate { get; set; }
+
+    /// <summary><c>lock.redis.tls.client-key</c>: PEM private key of <see cref="TlsClientCertificate"/>.</summary>
+    public string? TlsClientKey { get; set; }
+
     /// <summary>
     /// Takes the application's existing multiplexer from its services instead of opening one
     /// (it is never disposed by the lock subsystem). Wins over <see cref="RedisConfiguration"/>.
@@ -61,6 +70,9 @@ public sealed class DistributedLocksOptions
         Write("redis.database", RedisDatabase?.ToString(CultureInfo.InvariantCulture));
         Write("redis.min-replica-acks", MinReplicaAcks?.ToString(CultureInfo.InvariantCulture));
         Write("redis.replica-ack-timeout", Duration(ReplicaAckTimeout));
+        Write("redis.tls.ca-certificate", Quote(TlsCaCertificate));
+        Write("redis.tls.client-certificate", Quote(TlsClientCertificate));
+        Write("redis.tls.client-key", Quote(TlsClientKey));
         return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
     }
 

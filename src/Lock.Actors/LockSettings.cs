@@ -24,7 +24,10 @@ public sealed record LockSettings(
     int BatchMaxInFlight,
     int BatchMaxLocks,
     int MinReplicaAcks = 0,
-    TimeSpan ReplicaAckTimeout = default)
+    TimeSpan ReplicaAckTimeout = default,
+    string? TlsCaCertificate = null,
+    string? TlsClientCertificate = null,
+    string? TlsClientKey = null)
 {
     /// <summary>The HOCON path of the section this record is read from.</summary>
     public const string ConfigPath = "lock";
@@ -60,7 +63,10 @@ public sealed record LockSettings(
             BatchMaxInFlight: ReadInt(lockSection, "redis.batching.max-in-flight"),
             BatchMaxLocks: ReadInt(lockSection, "redis.batching.max-locks"),
             MinReplicaAcks: ReadInt(lockSection, "redis.min-replica-acks"),
-            ReplicaAckTimeout: ReadDuration(lockSection, "redis.replica-ack-timeout"));
+            ReplicaAckTimeout: ReadDuration(lockSection, "redis.replica-ack-timeout"),
+            TlsCaCertificate: ReadOptionalPath(lockSection, "redis.tls.ca-certificate"),
+            TlsClientCertificate: ReadOptionalPath(lockSection, "redis.tls.client-certificate"),
+            TlsClientKey: ReadOptionalPath(lockSection, "redis.tls.client-key"));
         settings.Validate();
         return settings;
     }
@@ -89,7 +95,18 @@ public sealed record LockSettings(
         Require(BatchMaxLocks is >= 1 and <= 1000, "redis.batching.max-locks", "must be between 1 and 1000");
         Require(MinReplicaAcks >= 0, "redis.min-replica-acks", "must not be negative");
         RequireAtLeastOneMillisecond(ReplicaAckTimeout, "redis.replica-ack-timeout");
+        Require((TlsClientCertificate is null) == (TlsClientKey is null), "redis.tls.client-certificate",
+            "and redis.tls.client-key go together: set both for mutual TLS, or neither");
+        RequireReadableFile(TlsCaCertificate, "redis.tls.ca-certificate");
+        RequireReadableFile(TlsClientCertificate, "redis.tls.client-certificate");
+        RequireReadableFile(TlsClientKey, "redis.tls.client-key");
     }
+
+    /// <summary>Whether any TLS setting is given (TLS is then on).</summary>
+    public bool UsesTls => TlsCaCertificate is not null || TlsClientCertificate is not null;
+
+    private static void RequireReadableFile(string? path, string key) =>
+        Require(path is null || File.Exists(path), key, $"the file '{path}' does not exist");
 
     private static bool HasWholeHashTagOrNone(string prefix)
     {
@@ -108,6 +125,10 @@ public sealed record LockSettings(
 
     private static string ReadString(Config section, string key) =>
         Read(section, key, c => c.GetString(key) ?? throw new FormatException("not a string"));
+
+    // A path that may be left empty ("" means: not set).
+    private static string? ReadOptionalPath(Config section, string key) =>
+        section.HasPath(key) && ReadString(section, key) is { Length: > 0 } path ? path : null;
 
     private static int ReadInt(Config section, string key) => Read(section, key, c => c.GetInt(key));
 

@@ -137,4 +137,23 @@ public sealed class HostedConnectionSpec(RedisFixture redis)
         Assert.False(config.HasPath("lock.redis.configuration"));
         Assert.True(new DistributedLocksOptions().ToConfig().IsEmpty);
     }
+
+    [Fact]
+    public void Options_carry_replica_acks_and_TLS_into_the_settings()
+    {
+        var config = new DistributedLocksOptions
+        {
+            MinReplicaAcks = 1,
+            ReplicaAckTimeout = TimeSpan.FromMilliseconds(250),
+            TlsCaCertificate = "/etc/hostname",
+            TlsClientCertificate = "/etc/hostname",
+            TlsClientKey = "/etc/hostname",
+        }.ToConfig().WithFallback(DistributedLocks.DefaultConfig());
+        var settings = LockSettings.Create(config.GetConfig(LockSettings.ConfigPath));
+        Assert.Equal(1, settings.MinReplicaAcks);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), settings.ReplicaAckTimeout);
+        Assert.Equal(("/etc/hostname", "/etc/hostname", "/etc/hostname"),
+            (settings.TlsCaCertificate, settings.TlsClientCertificate, settings.TlsClientKey));
+        Assert.True(settings.UsesTls);
+    }
 }

@@ -56,6 +56,10 @@ public sealed class LockSettingsSpec
     [InlineData("lock.default-ttl = 2d", "lock.default-ttl")]
     [InlineData("lock.fencing.counter-expiry = 1h", "lock.fencing.counter-expiry")]
     [InlineData("lock.redis.configuration = \"\"", "lock.redis.configuration")]
+    [InlineData("lock.redis.min-replica-acks = -1", "lock.redis.min-replica-acks")]
+    [InlineData("lock.redis.replica-ack-timeout = 0ms", "lock.redis.replica-ack-timeout")]
+    [InlineData("lock.redis.tls.ca-certificate = \"/nonexistent/ca.crt\"", "lock.redis.tls.ca-certificate")]
+    [InlineData("lock.redis.tls.client-certificate = \"/etc/hostname\"", "lock.redis.tls.client-certificate")]
     [InlineData("lock.redis.database = -1", "lock.redis.database")]
     public void A_bad_value_fails_at_start_naming_the_key(string setting, string key)
     {

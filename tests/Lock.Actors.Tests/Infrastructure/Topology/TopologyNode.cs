@@ -15,12 +15,14 @@ public sealed class TopologyNode : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
     private readonly IReadOnlyList<string> _arguments;
+    private readonly Func<int, Task<bool>> _answers;
     private Process? _process;
 
-    private TopologyNode(int port, IReadOnlyList<string> arguments)
+    private TopologyNode(int port, IReadOnlyList<string> arguments, Func<int, Task<bool>>? answers)
     {
         Port = port;
         _arguments = arguments;
+        _answers = answers ?? AnswersPingAsync;
     }
 
     public int Port { get; }
@@ -30,9 +32,10 @@ public sealed class TopologyNode : IAsyncDisposable
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Starts redis-server with <paramref name="arguments"/> (built for the given port) and waits until it answers PING.</summary>
-    public static async Task<TopologyNode> StartAsync(int port, IReadOnlyList<string> arguments)
+    /// <param name="answers">Whether the server answers yet (default: a plain-text PING; a TLS-only server needs its own).</param>
+    public static async Task<TopologyNode> StartAsync(int port, IReadOnlyList<string> arguments, Func<int, Task<bool>>? answers = null)
     {
-        var node = new TopologyNode(port, arguments);
+        var node = new TopologyNode(port, arguments, answers);
         await node.StartAgainAsync();
         return node;
     }
@@ -65,7 +68,7 @@ public sealed class TopologyNode : IAsyncDisposable
         _process = process;
 
         var clock = Stopwatch.StartNew();
-        while (!await AnswersPingAsync(Port))
+        while (!await _answers(Port))
         {
             if (process.HasExited)
                 lock (output) throw new InvalidOperationException($"redis-server on port {Port} exited at start: {output}");
