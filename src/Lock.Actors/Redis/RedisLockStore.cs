@@ -317,7 +317,10 @@ internal sealed class RedisLockStore : ILockStore
     {
         var known = Volatile.Read(ref _crossSlot);
         if (known != 0) return known > 0;
-        if (Interlocked.Exchange(ref _probing, 1) == 0) _ = ProbeCrossSlotAsync();
+        // Asked under the batcher's gate, often on the client's reader thread: the probe is only
+        // queued here, never started, so no Redis write happens while the gate is held.
+        if (Interlocked.Exchange(ref _probing, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static store => _ = store.ProbeCrossSlotAsync(), this, preferLocal: false);
         return false;
     }
 

@@ -88,8 +88,10 @@ public sealed class SentinelFailoverSpec(ITestOutputHelper output) : TopologySpe
         await _set.Primary.KillAsync();
         var clock = Stopwatch.StartNew();
         await _set.WaitForFailoverAsync(TimeSpan.FromSeconds(20));
-        // The old primary comes back empty and is made a replica of the new one, so grants can be
-        // confirmed again.
+        // The old primary comes back empty, once both nodes have followed the promotion, and is made
+        // a replica of the new one, so grants can be confirmed again. (A client that had not yet
+        // followed would reconnect to the old address and meet a replica: READONLY.)
+        await UntilAsync(() => FollowsNewPrimary(a) && FollowsNewPrimary(b));
         await _set.RejoinOldPrimaryAsReplicaAsync();
 
         // Node B takes every cut key (never granted to anyone), and none of node A's held keys.
@@ -142,6 +144,9 @@ public sealed class SentinelFailoverSpec(ITestOutputHelper output) : TopologySpe
         Assert.Contains("refuses WAIT", refused.Message);
         Assert.False(await AnyLockKeyAsync());
     }
+
+    private bool FollowsNewPrimary(DistributedLocks node) =>
+        node.Connection.GetServers().Any(server => server.EndPoint.ToString()!.EndsWith(":" + _set.Replica.Port) && server.IsConnected);
 
     private async Task<bool> AnyLockKeyAsync()
     {
