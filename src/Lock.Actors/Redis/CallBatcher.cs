@@ -21,13 +21,15 @@ internal sealed class CallBatcher<TCall> where TCall : class, IBatchedCall
     private readonly object _gate = new();
     private readonly Queue<TCall> _queued = new();
     private readonly Send _send;
-    private readonly Func<bool> _mayBatch;
+    // true: calls may share a script call; false: never (a Cluster), each leaves at once; null: not
+    // known yet, each leaves on its own but no more than max-in-flight at a time.
+    private readonly Func<bool?> _mayBatch;
     private readonly int _maxInFlight;
     private readonly int _maxBatch;
     private int _inFlight;
     private bool _draining;
 
-    public CallBatcher(Send send, Func<bool> mayBatch, int maxInFlight, int maxBatch)
+    public CallBatcher(Send send, Func<bool?> mayBatch, int maxInFlight, int maxBatch)
     {
         _send = send;
         _mayBatch = mayBatch;
@@ -55,9 +57,11 @@ internal sealed class CallBatcher<TCall> where TCall : class, IBatchedCall
         return true;
     }
 
+    // Not knowing yet is throttled as batching is: a cold burst leaves as at most max-in-flight single
+    // calls rather than all at once (each first call is answered NOSCRIPT and sends the whole script).
     // With the gate held: something is queued and may leave now. Without batching (a Redis Cluster:
     // a script's keys must share a slot) every call leaves at once, whatever is in flight.
-    private bool CanSend(bool batching) => _queued.Count > 0 && (!batching || _inFlight < _maxInFlight);
+    private bool CanSend(bool? batching) => _queued.Count > 0 && (batching == false || _inFlight < _maxInFlight);
 
     // One thread at a time sends, outside the gate, so calls leave in the order they were made and
     // nobody waits on the gate while the client writes.
@@ -74,7 +78,7 @@ internal sealed class CallBatcher<TCall> where TCall : class, IBatchedCall
                     _draining = false;
                     return;
                 }
-                batch = new TCall[batching ? Math.Min(_queued.Count, _maxBatch) : 1];
+                batch = new TCall[batching == true ? Math.Min(_queued.Count, _maxBatch) : 1];
                 for (var i = 0; i < batch.Length; i++) batch[i] = _queued.Dequeue();
                 _inFlight++;
             }

@@ -21,22 +21,33 @@ internal static class LockScripts
         -- is now deleted (announced if anyone waits), or 0, 0 when it did not; -1, error when the lock's
         -- keys could not be used (the other locks are unaffected)
         if redis.replicate_commands then redis.replicate_commands() end
+        -- the server clock in microseconds, read once per call for all of its grants
+        local clock
         local function acquire(lock, counter, marker, token, ttl)
           if redis.call('SET', lock, token, 'NX', 'PX', ttl) then
-            -- the token is above the counter and at least the server clock in microseconds: a counter
-            -- that a failover or restart set back or lost still yields tokens above the ones it forgot,
-            -- as long as the servers' clocks agree to well within the failover time
-            local stored = redis.pcall('GET', counter)
-            local last = type(stored) ~= 'table' and tonumber(stored or '0') or nil
-            if not last then
+            -- the token is at least the server clock in microseconds and above the counter (the last
+            -- token): a counter that a failover or restart set back or lost still yields tokens above
+            -- the ones it forgot, as long as the servers' clocks agree to well within the failover time.
+            -- One write both stores the clock and reads the last token (SET ... GET, Redis 6.2+).
+            if not clock then
+              local now = redis.call('TIME')
+              clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
+            end
+            local fence = clock
+            local last = redis.pcall('SET', counter, string.format('%.0f', fence), 'KEEPTTL', 'GET')
+            if type(last) == 'table' then
               -- no token can be made: take the lock back rather than leave it without one
               redis.call('DEL', lock)
-              error(type(stored) == 'table' and stored.err or 'the fencing counter does not hold a number', 0)
+              error(last.err, 0)
             end
-            local now = redis.call('TIME')
-            local fence = math.max(last + 1, tonumber(now[1]) * 1000000 + tonumber(now[2]))
-            -- the counter expires the configured idle period after the key's last grant
-            redis.call('SET', counter, string.format('%.0f', fence), 'PX', ARGV[1])
+            if not last then
+              -- a new counter expires the configured idle period after it was seeded
+              redis.call('PEXPIRE', counter, ARGV[1])
+            elseif (tonumber(last) or 0) >= fence then
+              -- the clock did not move past the last token (same call, same microsecond, or stepped back)
+              fence = tonumber(last) + 1
+              redis.call('SET', counter, string.format('%.0f', fence), 'KEEPTTL')
+            end
             return 1, fence
           end
           if redis.call('GET', lock) == token then

@@ -313,7 +313,7 @@ internal sealed class RedisLockStore : ILockStore
     // keys lie in two slots. The keys decide, not the client's server-type detection: an ACL without
     // cluster|nodes makes a Cluster look standalone, and a batch across slots then fails with CROSSSLOT.
     // Until the probe has answered, every lock goes on its own.
-    private bool MayBatch()
+    private bool? MayBatch()
     {
         var known = Volatile.Read(ref _crossSlot);
         if (known != 0) return known > 0;
@@ -321,7 +321,7 @@ internal sealed class RedisLockStore : ILockStore
         // queued here, never started, so no Redis write happens while the gate is held.
         if (Interlocked.Exchange(ref _probing, 1) == 0)
             ThreadPool.UnsafeQueueUserWorkItem(static store => _ = store.ProbeCrossSlotAsync(), this, preferLocal: false);
-        return false;
+        return null;
     }
 
     private async Task ProbeCrossSlotAsync()

@@ -57,7 +57,7 @@ public sealed class CallBatcherSpec
         }
     }
 
-    private sealed class Batcher(ScriptedSend script, int maxInFlight, int maxBatch, bool mayBatch = true)
+    private sealed class Batcher(ScriptedSend script, int maxInFlight, int maxBatch, bool? mayBatch = true)
     {
         private readonly CallBatcher<NamedCall> _batcher = new(script.Send, () => mayBatch, maxInFlight, maxBatch);
 
@@ -149,6 +149,22 @@ public sealed class CallBatcherSpec
         var call = batcher.Call("a");
         script.Sent[0].Reply.SetResult(RedisResult.Create((RedisValue)"OK"));
         await Assert.ThrowsAsync<RedisException>(() => call);
+    }
+
+    [Fact]
+    public void Before_the_server_s_answer_on_slots_is_known_calls_leave_on_their_own_but_no_more_than_max_in_flight()
+    {
+        // Not known yet whether one script may span hash slots: never together, and a cold burst
+        // is throttled as batching would throttle it.
+        var script = new ScriptedSend();
+        var batcher = new Batcher(script, maxInFlight: 2, maxBatch: 100, mayBatch: null);
+
+        foreach (var call in new[] { "a", "b", "c", "d" }) batcher.Call(call);
+        Assert.Equal(2, script.Count);
+
+        script.Answer(0);
+        Assert.Equal(3, script.Count);
+        Assert.Equal(["c"], script.Batch(2));
     }
 
     [Fact]

@@ -105,19 +105,34 @@ public sealed class LockScriptsSpec(RedisFixture redis)
     {
         var behind = _keys.NamesOf("counter-behind");
         var ahead = _keys.NamesOf("counter-ahead");
+        var fresh = _keys.NamesOf("counter-fresh");
         // A counter a failover set back (far below the clock), and one ahead of the clock.
         await redis.Db.StringSetAsync(behind.Fence, 41);
         var future = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 86_400_000L) * 1000;
         await redis.Db.StringSetAsync(ahead.Fence, future);
         var before = await ServerMicrosecondsAsync();
 
-        var reply = await Run([behind, ahead], "token-4", "a");
+        var reply = await Run([behind, ahead, fresh], "token-4", "a");
 
         Assert.InRange((long)reply[1], before, await ServerMicrosecondsAsync());
         Assert.Equal(future + 1, (long)reply[3]);
-        // The counter remembers the token, and expires the configured period after this grant.
+        Assert.InRange((long)reply[5], before, await ServerMicrosecondsAsync());
+        // Each counter remembers its last token; a counter the grant created expires the configured
+        // period after it was seeded.
         Assert.Equal((long)reply[1], (long)await redis.Db.StringGetAsync(behind.Fence));
-        Assert.InRange((await redis.Db.KeyTimeToLiveAsync(ahead.Fence))!.Value, TimeSpan.FromHours(23), TimeSpan.FromHours(24));
+        Assert.Equal(future + 1, (long)await redis.Db.StringGetAsync(ahead.Fence));
+        Assert.InRange((await redis.Db.KeyTimeToLiveAsync(fresh.Fence))!.Value, TimeSpan.FromHours(23), TimeSpan.FromHours(24));
+    }
+
+    [Fact]
+    public async Task Two_grants_of_one_key_in_one_call_get_increasing_tokens()
+    {
+        // The clock is read once per call: granted, released and granted again in the same call, the
+        // second token must still be above the first.
+        var key = _keys.NamesOf("twice");
+        var reply = await Run([key, key, key], "token-5", "a", "r", "a");
+        Assert.Equal([1L, 1L, 1L], new[] { (long)reply[0], (long)reply[2], (long)reply[4] });
+        Assert.True((long)reply[5] > (long)reply[1], $"second token {(long)reply[5]}, first {(long)reply[1]}");
     }
 
     private async Task<long> ServerMicrosecondsAsync()
