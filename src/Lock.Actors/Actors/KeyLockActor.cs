@@ -502,8 +502,9 @@ internal sealed class KeyLockActor : UntypedActor, IWithTimers
                     NotAcquired(waiter, AcquireFailure.Unavailable,
                         $"Redis was unavailable while acquiring lock '{_key}': {fault}");
                 else if (storeSilent || !waiter.HeardFromStore && _attempt is not null)
-                    NotAcquired(waiter, AcquireFailure.Unavailable,
-                        $"Redis did not answer in time while acquiring lock '{_key}'.");
+                    NotAcquired(waiter, AcquireFailure.Unavailable, _store.ConfigurationProblem is { } problem
+                        ? $"Redis was unavailable while acquiring lock '{_key}': {problem}"
+                        : $"Redis did not answer in time while acquiring lock '{_key}'.");
                 else
                     NotAcquired(waiter, AcquireFailure.Timeout,
                         $"Lock '{_key}' stayed held for the whole timeout.");

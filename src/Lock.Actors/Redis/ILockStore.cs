@@ -12,6 +12,9 @@ internal interface ILockStore
     /// </summary>
     TimeSpan CallTimeout { get; }
 
+    /// <summary>A configuration problem Redis reported (credentials, TLS, ACL), named in the failures it causes; null if none.</summary>
+    string? ConfigurationProblem => null;
+
     /// <summary>The Redis names of <paramref name="key"/>, for the calls below.</summary>
     LockKeyNames NamesOf(string key);
 

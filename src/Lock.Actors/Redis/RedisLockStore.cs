@@ -43,6 +43,8 @@ internal sealed class RedisLockStore : ILockStore
 
     public TimeSpan CallTimeout { get; }
 
+    public string? ConfigurationProblem => _redis.Problem;
+
     public LockKeyNames NamesOf(string key) => _keys.NamesOf(key);
 
     public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl)

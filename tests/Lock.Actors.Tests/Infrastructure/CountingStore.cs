@@ -7,6 +7,8 @@ internal sealed class CountingStore(ILockStore inner) : ILockStore
 {
     private int _acquires;
 
+    public string? ConfigurationProblem => inner.ConfigurationProblem;
+
     public int Acquires => Volatile.Read(ref _acquires);
 
     public TimeSpan CallTimeout => inner.CallTimeout;
