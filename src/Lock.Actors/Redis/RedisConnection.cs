@@ -62,6 +62,9 @@ internal sealed class RedisConnection
         // grows to many seconds: waiters are answering Unavailable all that time.
         options.ReconnectRetryPolicy ??= new LinearRetry(250);
         options.ClientName ??= "lock-actors";
+        // One first attempt: the connection keeps retrying in the background anyway, and a problem
+        // Redis reports (TLS, credentials) is named only once the first attempt has ended.
+        options.ConnectRetry = 1;
         var ready = Task.Run(async () => (IConnectionMultiplexer)await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false));
         return new RedisConnection(ready, owned: true, CallTimeoutOf(options), EndpointsOf(options), options.User, log);
     }

@@ -46,7 +46,7 @@ public sealed class TlsSpec : IAsyncLifetime
     }
 
     private ActorSystem Node(string name, string caCertificate) => ActorSystem.Create(name, LockSpec.NodeConfig(
-        $"127.0.0.1:{_server.Port},connectTimeout=2000", LockSpec.NewPrefix(), $$"""
+        $"127.0.0.1:{_server.Port},connectTimeout=1000", LockSpec.NewPrefix(), $$"""
             lock.redis.tls {
               ca-certificate = "{{caCertificate}}"
               client-certificate = "{{_certificates.ClientCertificate}}"
