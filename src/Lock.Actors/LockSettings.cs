@@ -102,9 +102,6 @@ public sealed record LockSettings(
         RequireReadableFile(TlsClientKey, "redis.tls.client-key");
     }
 
-    /// <summary>Whether any TLS setting is given (TLS is then on).</summary>
-    public bool UsesTls => TlsCaCertificate is not null || TlsClientCertificate is not null;
-
     private static void RequireReadableFile(string? path, string key) =>
         Require(path is null || File.Exists(path), key, $"the file '{path}' does not exist");
 

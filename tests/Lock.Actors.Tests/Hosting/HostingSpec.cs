@@ -154,6 +154,5 @@ public sealed class HostedConnectionSpec(RedisFixture redis)
         Assert.Equal(TimeSpan.FromMilliseconds(250), settings.ReplicaAckTimeout);
         Assert.Equal(("/etc/hostname", "/etc/hostname", "/etc/hostname"),
             (settings.TlsCaCertificate, settings.TlsClientCertificate, settings.TlsClientKey));
-        Assert.True(settings.UsesTls);
     }
 }
