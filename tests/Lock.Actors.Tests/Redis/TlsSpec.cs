@@ -45,26 +45,20 @@ public sealed class TlsSpec : IAsyncLifetime
         }
     }
 
-    private ActorSystem Node(string name, string caCertificate) => ActorSystem.Create(name, LockSpec.NodeConfig(
-        $"127.0.0.1:{_server.Port},connectTimeout=1000", LockSpec.NewPrefix(), $$"""
-            lock.redis.tls {
-              ca-certificate = "{{caCertificate}}"
-              client-certificate = "{{_certificates.ClientCertificate}}"
-              client-key = "{{_certificates.ClientKey}}"
-            }
-            """));
-
-    [Fact]
-    public async Task A_private_CA_and_a_client_certificate_from_settings_are_enough_for_mutual_TLS()
+    // A lock node trusting caCertificate and presenting the client certificate, terminated after.
+    private async Task WithNodeAsync(string name, string caCertificate, Func<DistributedLocks, Task> test)
     {
-        var system = Node("tls", _certificates.CaCertificate);
+        var system = ActorSystem.Create(name, LockSpec.NodeConfig(
+            $"127.0.0.1:{_server.Port},connectTimeout=1000", LockSpec.NewPrefix(), $$"""
+                lock.redis.tls {
+                  ca-certificate = "{{caCertificate}}"
+                  client-certificate = "{{_certificates.ClientCertificate}}"
+                  client-key = "{{_certificates.ClientKey}}"
+                }
+                """));
         try
         {
-            var locks = DistributedLocks.Get(system);
-            var acquired = Assert.IsType<LockAcquired>(await locks.Manager.Ask<object>(
-                new Acquire("over-tls", Timeout: TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10)));
-            Assert.IsType<LockReleased>(await locks.Manager.Ask<object>(new Release("over-tls", acquired.Token), TimeSpan.FromSeconds(5)));
-            Assert.Null(locks.ConfigurationProblem);
+            await test(DistributedLocks.Get(system));
         }
         finally
         {
@@ -73,22 +67,24 @@ public sealed class TlsSpec : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_server_certificate_the_configured_CA_does_not_vouch_for_is_named_in_acquires()
-    {
-        var system = Node("tls-wrong-ca", _certificates.OtherCaCertificate);
-        try
+    public Task A_private_CA_and_a_client_certificate_from_settings_are_enough_for_mutual_TLS() =>
+        WithNodeAsync("tls", _certificates.CaCertificate, async locks =>
         {
-            var locks = DistributedLocks.Get(system);
+            var acquired = Assert.IsType<LockAcquired>(await locks.Manager.Ask<object>(
+                new Acquire("over-tls", Timeout: TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10)));
+            Assert.IsType<LockReleased>(await locks.Manager.Ask<object>(new Release("over-tls", acquired.Token), TimeSpan.FromSeconds(5)));
+            Assert.Null(locks.ConfigurationProblem);
+        });
+
+    [Fact]
+    public Task A_server_certificate_the_configured_CA_does_not_vouch_for_is_named_in_acquires() =>
+        WithNodeAsync("tls-wrong-ca", _certificates.OtherCaCertificate, async locks =>
+        {
             var failed = Assert.IsType<LockNotAcquired>(await locks.Manager.Ask<object>(
                 new Acquire("over-tls", Timeout: TimeSpan.FromSeconds(4)), TimeSpan.FromSeconds(10)));
             Assert.Equal(AcquireFailure.Unavailable, failed.Reason);
             Assert.Contains("TLS", failed.Message);
             Assert.Contains("lock.redis.tls.ca-certificate", failed.Message);
             Assert.Contains("TLS", locks.ConfigurationProblem);
-        }
-        finally
-        {
-            await system.Terminate();
-        }
-    }
+        });
 }
