@@ -25,28 +25,30 @@ internal static class LockScripts
         local clock
         local function acquire(lock, counter, marker, token, ttl)
           if redis.call('SET', lock, token, 'NX', 'PX', ttl) then
-            -- the token is at least the server clock in microseconds and above the counter (the last
-            -- token): a counter that a failover or restart set back or lost still yields tokens above
-            -- the ones it forgot, as long as the servers' clocks agree to well within the failover time.
-            -- One write both stores the clock and reads the last token (SET ... GET, Redis 6.2+).
+            -- the token is above the counter (the last token) and at least the server clock in
+            -- microseconds less 100 ms: a counter that a failover or restart set back or lost still
+            -- yields tokens above the ones it forgot, as long as the recovery took longer than 100 ms
+            -- plus the servers' clock difference. Tokens do not run ahead of the clock (by a few at most:
+            -- the grants of one key in one call), so within the 100 ms an in-place INCR is enough.
             if not clock then
               local now = redis.call('TIME')
               clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
             end
-            local fence = clock
-            local last = redis.pcall('SET', counter, string.format('%.0f', fence), 'KEEPTTL', 'GET')
-            if type(last) == 'table' then
+            local fence = redis.pcall('INCR', counter)
+            if type(fence) == 'table' then
               -- no token can be made: take the lock back rather than leave it without one
               redis.call('DEL', lock)
-              error(last.err, 0)
+              error(fence.err, 0)
             end
-            if not last then
-              -- a new counter expires the configured idle period after it was seeded
-              redis.call('PEXPIRE', counter, ARGV[1])
-            elseif (tonumber(last) or 0) >= fence then
-              -- the clock did not move past the last token (same call, same microsecond, or stepped back)
-              fence = tonumber(last) + 1
-              redis.call('SET', counter, string.format('%.0f', fence), 'KEEPTTL')
+            if fence < clock - 100000 then
+              -- past the window, the clock reseeds; a new counter (INCR made it 1) expires the
+              -- configured idle period after it was seeded
+              if fence == 1 then
+                redis.call('SET', counter, string.format('%.0f', clock), 'PX', ARGV[1])
+              else
+                redis.call('SET', counter, string.format('%.0f', clock), 'KEEPTTL')
+              end
+              fence = clock
             end
             return 1, fence
           end

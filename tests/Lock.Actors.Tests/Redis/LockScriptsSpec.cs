@@ -101,25 +101,36 @@ public sealed class LockScriptsSpec(RedisFixture redis)
     }
 
     [Fact]
-    public async Task A_grant_s_token_is_above_its_counter_and_at_least_the_server_clock_in_microseconds()
+    public async Task A_grant_s_token_is_above_its_counter_and_at_least_the_server_clock_less_100_ms()
     {
         var behind = _keys.NamesOf("counter-behind");
+        var stale = _keys.NamesOf("counter-stale");
+        var recent = _keys.NamesOf("counter-recent");
         var ahead = _keys.NamesOf("counter-ahead");
         var fresh = _keys.NamesOf("counter-fresh");
-        // A counter a failover set back (far below the clock), and one ahead of the clock.
-        await redis.Db.StringSetAsync(behind.Fence, 41);
-        var future = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 86_400_000L) * 1000;
-        await redis.Db.StringSetAsync(ahead.Fence, future);
         var before = await ServerMicrosecondsAsync();
+        // A counter a failover set back far, one last written 150 ms ago, one 50 ms ago, one ahead of
+        // the clock, and none.
+        await redis.Db.StringSetAsync(behind.Fence, 41);
+        await redis.Db.StringSetAsync(stale.Fence, before - 150_000);
+        await redis.Db.StringSetAsync(recent.Fence, before - 50_000);
+        var future = before + 86_400_000_000L;
+        await redis.Db.StringSetAsync(ahead.Fence, future);
 
-        var reply = await Run([behind, ahead, fresh], "token-4", "a");
+        var reply = await Run([behind, stale, recent, ahead, fresh], "token-4", "a");
+        var after = await ServerMicrosecondsAsync();
 
-        Assert.InRange((long)reply[1], before, await ServerMicrosecondsAsync());
-        Assert.Equal(future + 1, (long)reply[3]);
-        Assert.InRange((long)reply[5], before, await ServerMicrosecondsAsync());
+        // Behind the clock by more than 100 ms: reseeded from the clock.
+        Assert.InRange((long)reply[1], before, after);
+        Assert.InRange((long)reply[3], before, after);
+        // Within 100 ms: one above the last token, which was itself no later than the clock.
+        Assert.Equal(before - 50_000 + 1, (long)reply[5]);
+        Assert.Equal(future + 1, (long)reply[7]);
+        Assert.InRange((long)reply[9], before, after);
         // Each counter remembers its last token; a counter the grant created expires the configured
         // period after it was seeded.
         Assert.Equal((long)reply[1], (long)await redis.Db.StringGetAsync(behind.Fence));
+        Assert.Equal((long)reply[5], (long)await redis.Db.StringGetAsync(recent.Fence));
         Assert.Equal(future + 1, (long)await redis.Db.StringGetAsync(ahead.Fence));
         Assert.InRange((await redis.Db.KeyTimeToLiveAsync(fresh.Fence))!.Value, TimeSpan.FromHours(23), TimeSpan.FromHours(24));
     }

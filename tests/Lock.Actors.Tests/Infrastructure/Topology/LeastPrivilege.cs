@@ -13,7 +13,7 @@ public static class LeastPrivilege
     public static readonly string[] Single =
     [
         "~lock:*", "&lock:*", "-@all",
-        "+evalsha", "+eval", "+set", "+get", "+del", "+pexpire", "+pttl", "+time", "+publish",
+        "+evalsha", "+eval", "+set", "+get", "+incr", "+del", "+pexpire", "+pttl", "+time", "+publish",
         "+subscribe", "+ping", "+echo", "+select", "+wait",
     ];
 
