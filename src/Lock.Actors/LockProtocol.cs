@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Lock.Actors.Actors.KeyLock;
 using Lock.Actors.Redis;
 
 namespace Lock.Actors;
@@ -45,7 +46,7 @@ public static class LockProtocol
         TimeSpan? Ttl = null,
         TimeSpan? Timeout = null,
         bool AutoExtend = false,
-        IActorRef? Owner = null);
+        IActorRef? Owner = null) : IFromManager;
 
     /// <summary>The lock is held by the requester until <see cref="Ttl"/> passes or it is released.</summary>
     public sealed record LockAcquired(string Key, string Token, long FencingToken, TimeSpan Ttl) : IDeadLetterSuppression
@@ -58,7 +59,7 @@ public static class LockProtocol
     public sealed record LockNotAcquired(string Key, AcquireFailure Reason, string Message) : IDeadLetterSuppression;
 
     /// <summary>Give the lock back. Only the token that holds it releases anything.</summary>
-    public sealed record Release(string Key, string Token)
+    public sealed record Release(string Key, string Token) : IFromManager
     {
         public override string ToString() => $"Release {{ Key = {Key}, Token = {LockTokens.Redact(Token)} }}";
     }
@@ -68,7 +69,7 @@ public static class LockProtocol
     public sealed record ReleaseFailed(string Key, LockFailure Reason, string Message) : IDeadLetterSuppression;
 
     /// <summary>Reset the lock's TTL to <paramref name="Ttl"/> (or the TTL it was taken with).</summary>
-    public sealed record Extend(string Key, string Token, TimeSpan? Ttl = null)
+    public sealed record Extend(string Key, string Token, TimeSpan? Ttl = null) : IFromManager
     {
         public override string ToString() =>
             $"Extend {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, Ttl = {Ttl} }}";

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Event;
 using Lock.Actors.Actors;
+using Lock.Actors.Departures;
 using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors;

@@ -1,7 +1,10 @@
 using Akka.Actor;
 using Akka.Event;
+using Lock.Actors.Actors.KeyLock;
+using Lock.Actors.Coordination;
 using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
+using static Lock.Actors.Actors.KeyLock.KeyLockProtocol;
 using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors.Actors;
@@ -42,7 +45,7 @@ internal sealed class LockManagerActor : ReceiveActor
         private WakeAllWaiters() { }
     }
 
-    /// <summary>The facade's Ask for <paramref name="Key"/> was cancelled or timed out; see <see cref="KeyLockActor.Abandon"/>.</summary>
+    /// <summary>The facade's Ask for <paramref name="Key"/> was cancelled or timed out; see <see cref="KeyLockProtocol.Abandon"/>.</summary>
     public sealed record AbandonAcquire(string Key, IActorRef ReplyTo);
 
     /// <summary>Refuse new and queued acquires, release every held lock, reply <see cref="ForceReleased"/>.</summary>
@@ -97,7 +100,7 @@ internal sealed class LockManagerActor : ReceiveActor
     private void Running()
     {
         Receive<Acquire>(OnAcquire);
-        Receive<KeyLockActor.AcquireAs>(OnAcquireAs);
+        Receive<LeaseProtocol.AcquireLease>(OnAcquireAs);
         Receive<BeginShutdown>(_ => OnBeginShutdown());
         CommonReceives();
     }
@@ -105,7 +108,7 @@ internal sealed class LockManagerActor : ReceiveActor
     private void ShuttingDown()
     {
         Receive<Acquire>(request => RefuseShuttingDown(request.Key));
-        Receive<KeyLockActor.AcquireAs>(request => RefuseShuttingDown(request.Request.Key));
+        Receive<LeaseProtocol.AcquireLease>(request => RefuseShuttingDown(request.Request.Key));
         Receive<BeginShutdown>(_ => ForceReleaseHeld(Sender));
         CommonReceives();
     }
@@ -122,11 +125,11 @@ internal sealed class LockManagerActor : ReceiveActor
         Receive<ReleaseAnnounced>(OnReleaseAnnounced);
         Receive<WakeAllWaiters>(_ =>
         {
-            foreach (var child in _children.Values) Tell(child, KeyLockActor.KeyReleased.Instance);
+            foreach (var child in _children.Values) Tell(child, KeyReleased.Instance);
         });
         Receive<AbandonAcquire>(abandon =>
         {
-            if (_children.TryGetValue(abandon.Key, out var child)) Tell(child, new KeyLockActor.Abandon(abandon.ReplyTo));
+            if (_children.TryGetValue(abandon.Key, out var child)) Tell(child, new Abandon(abandon.ReplyTo));
         });
         Receive<PassivationRequested>(OnPassivationRequested);
         Receive<Terminated>(OnTerminated);
@@ -145,7 +148,7 @@ internal sealed class LockManagerActor : ReceiveActor
         Forward(ChildFor(request.Key), request);
     }
 
-    private void OnAcquireAs(KeyLockActor.AcquireAs request)
+    private void OnAcquireAs(LeaseProtocol.AcquireLease request)
     {
         if ((RequestValidator.Acquire(request.Request, _settings) ?? RequestValidator.Token(request.Request.Key, request.Token)) is { } problem)
         {
@@ -244,7 +247,7 @@ internal sealed class LockManagerActor : ReceiveActor
         _log.Debug("Owner {Owner} stopped; releasing its {Count} lock(s)", actor, keys.Count);
         foreach (var ownedKey in keys)
         {
-            if (_children.TryGetValue(ownedKey, out var child)) Tell(child, new KeyLockActor.OwnerStopped(actor));
+            if (_children.TryGetValue(ownedKey, out var child)) Tell(child, new OwnerStopped(actor));
         }
     }
 
@@ -264,13 +267,13 @@ internal sealed class LockManagerActor : ReceiveActor
         return child;
     }
 
-    private void Forward(KeyChild child, object message)
+    private void Forward(KeyChild child, IFromManager message)
     {
         child.Sent++;
         child.Actor.Forward(message);
     }
 
-    private void Tell(KeyChild child, object message)
+    private void Tell(KeyChild child, IFromManager message)
     {
         child.Sent++;
         child.Actor.Tell(message, Self);
@@ -278,7 +281,7 @@ internal sealed class LockManagerActor : ReceiveActor
 
     private void OnReleaseAnnounced(ReleaseAnnounced announced)
     {
-        if (_children.TryGetValue(announced.Key, out var child)) Tell(child, KeyLockActor.KeyReleased.Instance);
+        if (_children.TryGetValue(announced.Key, out var child)) Tell(child, KeyReleased.Instance);
     }
 
     private void OnPassivationRequested(PassivationRequested request)
@@ -296,7 +299,7 @@ internal sealed class LockManagerActor : ReceiveActor
     {
         _log.Info("Lock manager shutting down: refusing new locks, releasing {Count} held lock(s)", _active.Count);
         Become(ShuttingDown);
-        foreach (var child in _children.Values) Tell(child, KeyLockActor.RefuseWaiters.Instance);
+        foreach (var child in _children.Values) Tell(child, RefuseWaiters.Instance);
         ForceReleaseHeld(Sender);
     }
 
@@ -312,7 +315,7 @@ internal sealed class LockManagerActor : ReceiveActor
             "force-release-" + ++_aggregatorNames);
         foreach (var key in _active.Keys)
         {
-            if (_children.TryGetValue(key, out var child)) Tell(child, new KeyLockActor.ForceRelease(aggregator));
+            if (_children.TryGetValue(key, out var child)) Tell(child, new ForceRelease(aggregator));
             else aggregator.Tell(new ReleaseFailed(key, LockFailure.NotHeld, $"Lock '{key}' has no key actor."));
         }
     }

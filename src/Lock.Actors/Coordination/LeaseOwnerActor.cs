@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Lock.Actors.Actors;
 using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors.Coordination;
@@ -14,7 +13,7 @@ internal sealed class LeaseOwnerActor : ReceiveActor
 
     public LeaseOwnerActor(RedisLease lease)
     {
-        Receive<KeyLockActor.HolderValid>(lease.OnValid);
+        Receive<LeaseProtocol.LeaseValid>(lease.OnValid);
         Receive<LockLost>(lease.OnLost);
     }
 }

@@ -75,7 +75,7 @@ public sealed class RedisLease : Lease
         }
 
         var sentAt = Stopwatch.GetTimestamp();
-        var request = new KeyLockActor.AcquireAs(
+        var request = new LeaseProtocol.AcquireLease(
             new Acquire(Key, Ttl: Timeouts.HeartbeatTimeout, Timeout: TimeSpan.Zero, AutoExtend: true, Owner: _owner),
             Settings.OwnerName,
             Timeouts.HeartbeatInterval);
@@ -123,7 +123,7 @@ public sealed class RedisLease : Lease
             return _grant is { Lost: false } grant && Stopwatch.GetTimestamp() < grant.ValidUntil;
     }
 
-    internal void OnValid(KeyLockActor.HolderValid valid)
+    internal void OnValid(LeaseProtocol.LeaseValid valid)
     {
         lock (_gate)
         {

@@ -1,6 +1,6 @@
 using Akka.Actor;
 
-namespace Lock.Actors;
+namespace Lock.Actors.Departures;
 
 /// <summary>
 /// The facade's reply address for one request: an actor reference whose <see cref="Reply"/> completes

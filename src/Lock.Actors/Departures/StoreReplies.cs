@@ -1,6 +1,6 @@
 using Akka.Actor;
 
-namespace Lock.Actors.Actors;
+namespace Lock.Actors.Departures;
 
 /// <summary>
 /// What Akka's <c>PipeTo</c> does, for the key actor's per-acquire calls: the outcome of a store call

@@ -1,0 +1,30 @@
+using Akka.Actor;
+
+namespace Lock.Actors.Actors.KeyLock;
+
+/// <summary>The local holder of the key, from its grant until its release lands or the lock is lost.</summary>
+internal sealed class Holder(Waiter waiter, long fencingToken, long validUntil, Watchdog? watchdog)
+{
+    public string Token { get; } = waiter.Token;
+    public long FencingToken { get; } = fencingToken;
+    public IActorRef? Owner { get; } = waiter.Owner;
+    public IActorRef GrantedTo { get; } = waiter.ReplyTo;
+    public bool ReportsValidity { get; } = waiter.ReportsValidity;
+    public TimeSpan Ttl { get; set; } = waiter.Ttl;
+
+    /// <summary>Extends the lock before its TTL runs out; null when the holder did not ask for it.</summary>
+    public Watchdog? Watchdog { get; } = watchdog;
+
+    /// <summary>
+    /// Until when the lock is surely still ours (<see cref="MonotonicClock"/> time): counted from when
+    /// the acquire or extend was sent, so it never outlives the key in Redis.
+    /// </summary>
+    public long ValidUntil { get; private set; } = validUntil;
+
+    /// <summary>An extend sent at <paramref name="sentAt"/> for <paramref name="ttl"/> was confirmed.</summary>
+    public void Extended(long sentAt, TimeSpan ttl)
+    {
+        Ttl = ttl;
+        ValidUntil = Math.Max(ValidUntil, sentAt + MonotonicClock.Ticks(ttl));
+    }
+}

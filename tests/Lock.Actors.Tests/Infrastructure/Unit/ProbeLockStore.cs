@@ -1,0 +1,66 @@
+using Akka.Actor;
+using Lock.Actors.Redis;
+
+namespace Lock.Actors.Tests.Infrastructure.Unit;
+
+/// <summary>
+/// A store the spec plays: every call is told to a probe as a message carrying its reply, and the
+/// spec answers it (or fails it, or never answers) when and how the scenario needs. No Redis, no timing.
+/// </summary>
+internal sealed class ProbeLockStore(IActorRef probe, TimeSpan callTimeout) : ILockStore
+{
+    private readonly LockKeys _keys = new("lock:unit:");
+
+    public sealed record TryAcquire(string Key, string Token, TimeSpan Ttl, TaskCompletionSource<AcquireOutcome> Reply)
+    {
+        public void Grant(long fencingToken) => Reply.SetResult(AcquireOutcome.Granted(fencingToken));
+        public void HeldElsewhere(TimeSpan? holderTtl = null) => Reply.SetResult(AcquireOutcome.HeldElsewhere(holderTtl));
+        public void NotConfirmed(string why) => Reply.SetResult(AcquireOutcome.NotConfirmed(why));
+        public void Fail(string error) => Reply.SetException(new InvalidOperationException(error));
+    }
+
+    public sealed record Release(string Key, string Token, TaskCompletionSource<bool> Reply)
+    {
+        public void Answer(bool released) => Reply.SetResult(released);
+        public void Fail(string error) => Reply.SetException(new InvalidOperationException(error));
+    }
+
+    public sealed record Extend(string Key, string Token, TimeSpan Ttl, TaskCompletionSource<bool> Reply)
+    {
+        public void Answer(bool extended) => Reply.SetResult(extended);
+        public void Fail(string error) => Reply.SetException(new InvalidOperationException(error));
+    }
+
+    public sealed record GetState(string Key, TaskCompletionSource<KeyState> Reply);
+
+    public TimeSpan CallTimeout { get; } = callTimeout;
+
+    public string? ConfigurationProblem { get; set; }
+
+    public LockKeyNames NamesOf(string key) => _keys.NamesOf(key);
+
+    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl) =>
+        Ask(new TryAcquire(key.Key, token, ttl, NewReply<AcquireOutcome>()), static call => call.Reply.Task);
+
+    public Task<bool> ReleaseAsync(LockKeyNames key, string token) =>
+        Ask(new Release(key.Key, token, NewReply<bool>()), static call => call.Reply.Task);
+
+    public Task<bool> ExtendAsync(LockKeyNames key, string token, TimeSpan ttl) =>
+        Ask(new Extend(key.Key, token, ttl, NewReply<bool>()), static call => call.Reply.Task);
+
+    public Task<KeyState> GetStateAsync(string key) =>
+        Ask(new GetState(key, NewReply<KeyState>()), static call => call.Reply.Task);
+
+    public Task SubscribeReleasesAsync(Action<string> onReleased) => Task.CompletedTask;
+
+    public Task UnsubscribeReleasesAsync() => Task.CompletedTask;
+
+    private Task<T> Ask<TCall, T>(TCall call, Func<TCall, Task<T>> reply) where TCall : notnull
+    {
+        probe.Tell(call);
+        return reply(call);
+    }
+
+    // Continuations run where the spec answers, as they run on the Redis client's thread in production.
+    private static TaskCompletionSource<T> NewReply<T>() => new();
+}
