@@ -6,14 +6,14 @@ using Lock.Actors.Coordination;
 using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
 using StackExchange.Redis;
-using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors;
 
 /// <summary>
-/// The Akka extension that runs the lock subsystem of one ActorSystem: it reads <see cref="LockSettings"/>,
-/// takes or opens the Redis connection, starts the lock manager, subscribes to release notifications
-/// and registers the coordinated-shutdown task that releases every lock the node holds.
+/// The Akka extension that runs the lock subsystem of one ActorSystem. It only wires the parts
+/// together: <see cref="LockSettings"/>, the Redis connection (<c>Redis/RedisConnection</c>), the store,
+/// the lock manager, the release subscription that wakes waiters (<c>Redis/ReleaseSubscription</c>) and
+/// the coordinated-shutdown release (<c>Actors/ShutdownRelease</c>).
 /// <code>var locks = DistributedLocks.Get(system); locks.Manager.Ask(...); await locks.Service.AcquireAsync("key");</code>
 /// </summary>
 public sealed class DistributedLocks : IExtension
@@ -25,24 +25,25 @@ public sealed class DistributedLocks : IExtension
 
     private readonly RedisConnection _redis;
     private readonly Task<TopologyWatch> _topology;
-    private readonly ILoggingAdapter _log;
-    private readonly TaskCompletionSource<int> _releasedOnShutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ReleaseSubscription _releases;
+    private readonly ShutdownRelease _shutdown;
 
     public DistributedLocks(ExtendedActorSystem system)
     {
-        _log = Logging.GetLogger(system, typeof(DistributedLocks));
+        var log = Logging.GetLogger(system, typeof(DistributedLocks));
         Settings = LockSettings.Create(system);
 
-        // Never waits on the network: the connection is made in the background (RedisConnection).
+        // Never waits on the network: the connection is made in the background.
         var setup = system.Settings.Setup.Get<DistributedLocksSetup>();
         _redis = setup.HasValue
-            ? RedisConnection.Borrow(setup.Value.ConnectionFor(system), _log)
-            : RedisConnection.Open(ParseConfiguration(Settings), _log);
+            ? RedisConnection.Borrow(setup.Value.ConnectionFor(system), log)
+            : RedisConnection.Open(Settings, log);
 
         Keys = new LockKeys(Settings.KeyPrefix);
-        Store = new RedisLockStore(
+        var store = new RedisLockStore(
             _redis, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry, Settings.BatchMaxInFlight, Settings.BatchMaxLocks,
             Settings.MinReplicaAcks, Settings.ReplicaAckTimeout);
+        Store = store;
         Metrics = new LockMetrics(system.Name);
         Manager = system.SystemActorOf(
             LockManagerActor.Props(Settings, Store, Metrics).WithDispatcher(Settings.Dispatcher), "lock-manager");
@@ -53,11 +54,9 @@ public sealed class DistributedLocks : IExtension
         _topology = _redis.Ready.ContinueWith(
             connected => new TopologyWatch(connected.Result, () => manager.Tell(LockManagerActor.WakeAllWaiters.Instance)),
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-        Subscribed = SubscribeUntilDoneAsync(system.WhenTerminated);
-        _ = CheckServerAsync(system.WhenTerminated);
-
-        CoordinatedShutdown.Get(system).AddTask(
-            CoordinatedShutdown.PhaseBeforeActorSystemTerminate, ShutdownTaskName, ReleaseAllOnShutdownAsync);
+        _releases = ReleaseSubscription.Start(Store, Manager, Settings.RetryInterval, system.WhenTerminated, log);
+        _ = ServerCheck.RunAsync(store, _redis, Settings.RetryInterval, system.WhenTerminated);
+        _shutdown = ShutdownRelease.Register(system, ShutdownTaskName, Manager, Settings, log);
         system.RegisterOnTermination(DisposeConnection);
     }
 
@@ -97,7 +96,7 @@ public sealed class DistributedLocks : IExtension
     /// not release them). Akka's loggers stop during termination, so a host that wants that figure in
     /// its own log reads it here.
     /// </summary>
-    public Task<int> ReleasedOnShutdown => _releasedOnShutdown.Task;
+    public Task<int> ReleasedOnShutdown => _shutdown.Released;
 
     /// <summary>
     /// A configuration problem Redis reported once connected (null while there is none): acquires fail
@@ -106,7 +105,7 @@ public sealed class DistributedLocks : IExtension
     public string? ConfigurationProblem => _redis.Problem;
 
     /// <summary>Completes when release notifications are subscribed.</summary>
-    internal Task Subscribed { get; }
+    internal Task Subscribed => _releases.Subscribed;
 
     /// <summary>Adds the reference configuration under the system's own, once per system.</summary>
     internal static void InjectDefaults(ActorSystem system)
@@ -116,100 +115,9 @@ public sealed class DistributedLocks : IExtension
             system.Settings.InjectTopLevelFallback(DefaultConfig());
     }
 
-    private static ConfigurationOptions ParseConfiguration(LockSettings settings)
-    {
-        try
-        {
-            var options = ConfigurationOptions.Parse(settings.RedisConfiguration);
-            // TLS from settings, so a private CA or a client certificate needs no code.
-            if (settings.TlsCaCertificate is { } ca)
-            {
-                options.Ssl = true;
-                options.TrustIssuer(ca);
-            }
-            if (settings.TlsClientCertificate is { } certificate) options.SetUserPemCertificate(certificate, settings.TlsClientKey);
-            return options;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException)
-        {
-            throw new ConfigurationException($"Invalid setting '{LockSettings.ConfigPath}.redis.configuration': {e.Message}", e);
-        }
-    }
-
-    // The pub/sub connection may come up after the interactive one (or Redis may be down at start),
-    // and a fail-fast connection refuses SUBSCRIBE until then: keep trying. Once subscribed, the
-    // client re-subscribes by itself after reconnects. Until then waiters use lock.retry-interval.
-    private async Task SubscribeUntilDoneAsync(Task terminated)
-    {
-        var manager = Manager;
-        var warned = false;
-        while (!terminated.IsCompleted)
-        {
-            try
-            {
-                await Store.SubscribeReleasesAsync(key => manager.Tell(new LockManagerActor.ReleaseAnnounced(key)))
-                    .ConfigureAwait(false);
-                if (warned) _log.Info("Release notifications subscribed");
-                return;
-            }
-            catch (Exception e)
-            {
-                if (!warned)
-                    _log.Warning("Release notifications are not subscribed yet ({Error}); retrying, waiters fall back to lock.retry-interval",
-                        e.Message);
-                warned = true;
-                await Task.WhenAny(terminated, Task.Delay(Settings.RetryInterval)).ConfigureAwait(false);
-            }
-        }
-    }
-
-    // Once Redis answers: whether it runs what the settings need (WAIT for min-replica-acks; SELECT
-    // for a database other than 0 is checked by the store before its first call).
-    private async Task CheckServerAsync(Task terminated)
-    {
-        var store = (RedisLockStore)Store;
-        while (!terminated.IsCompleted)
-        {
-            try
-            {
-                if (await store.CheckReplicaAcksAsync().ConfigureAwait(false) is { } acks) _redis.ReportProblem(acks);
-                return;
-            }
-            catch (Exception)
-            {
-                await Task.WhenAny(terminated, Task.Delay(Settings.RetryInterval)).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task<Akka.Done> ReleaseAllOnShutdownAsync()
-    {
-        try
-        {
-            var reply = await Manager.Ask<ForceReleased>(
-                LockManagerActor.BeginShutdown.Instance, Settings.ForceReleaseTimeout + Settings.OperationTimeout)
-                .ConfigureAwait(false);
-            _log.Info("Coordinated shutdown released {Count} lock(s)", reply.Count);
-            _releasedOnShutdown.TrySetResult(reply.Count);
-        }
-        catch (Exception e)
-        {
-            _log.Warning("Coordinated shutdown could not release every lock; the rest expire on their TTL: {Error}", e.Message);
-            _releasedOnShutdown.TrySetException(e);
-        }
-        return Akka.Done.Instance;
-    }
-
     private void DisposeConnection()
     {
-        try
-        {
-            Store.UnsubscribeReleasesAsync().Wait(Settings.OperationTimeout);
-        }
-        catch (Exception)
-        {
-            // The connection may already be gone; nothing is left to unsubscribe from.
-        }
+        _releases.Stop(Settings.OperationTimeout);
         if (_topology.IsCompletedSuccessfully) _topology.Result.Dispose();
         // One still connecting is disposed when its attempt ends.
         if (_redis.Owned)

@@ -1,4 +1,5 @@
 using System.Security.Authentication;
+using Akka.Configuration;
 using Akka.Event;
 using StackExchange.Redis;
 
@@ -49,6 +50,28 @@ internal sealed class RedisConnection
         var options = TryParse(connection.Configuration);
         return new RedisConnection(Task.FromResult(connection), owned: false, CallTimeoutOf(options),
             EndpointsOf(options), options?.User, log);
+    }
+
+    /// <summary>Starts connecting as <c>lock.redis</c> says (configuration string and TLS files); returns at once.</summary>
+    public static RedisConnection Open(LockSettings settings, ILoggingAdapter log)
+    {
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(settings.RedisConfiguration);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            throw new ConfigurationException($"Invalid setting '{LockSettings.ConfigPath}.redis.configuration': {e.Message}", e);
+        }
+        // TLS from settings, so a private CA or a client certificate needs no code.
+        if (settings.TlsCaCertificate is { } ca)
+        {
+            options.Ssl = true;
+            options.TrustIssuer(ca);
+        }
+        if (settings.TlsClientCertificate is { } certificate) options.SetUserPemCertificate(certificate, settings.TlsClientKey);
+        return Open(options, log);
     }
 
     /// <summary>Starts connecting from <paramref name="options"/>; returns at once.</summary>

@@ -1,0 +1,66 @@
+using Akka.Actor;
+using Akka.Event;
+using Lock.Actors.Actors;
+
+namespace Lock.Actors.Redis;
+
+/// <summary>
+/// Wakes waiters: the node's one pub/sub subscription to release notifications, each routed to the
+/// manager (and from there to the key's actor, whose waiting head tries at once). Together with
+/// <see cref="TopologyWatch"/> (every head tries again after a reconnect or a promotion) this is why
+/// waiters do not poll.
+/// </summary>
+internal sealed class ReleaseSubscription
+{
+    private readonly ILockStore _store;
+
+    private ReleaseSubscription(ILockStore store, Task subscribed)
+    {
+        _store = store;
+        Subscribed = subscribed;
+    }
+
+    /// <summary>Completes when release notifications are subscribed.</summary>
+    public Task Subscribed { get; }
+
+    /// <summary>Subscribes in the background, trying again every retry-interval until it is done or the system stops.</summary>
+    public static ReleaseSubscription Start(ILockStore store, IActorRef manager, TimeSpan retryInterval, Task terminated, ILoggingAdapter log) =>
+        new(store, SubscribeUntilDoneAsync(store, manager, retryInterval, terminated, log));
+
+    // The pub/sub connection may come up after the interactive one (or Redis may be down at start),
+    // and a fail-fast connection refuses SUBSCRIBE until then: keep trying. Once subscribed, the
+    // client re-subscribes by itself after reconnects. Until then waiters use lock.retry-interval.
+    private static async Task SubscribeUntilDoneAsync(ILockStore store, IActorRef manager, TimeSpan retryInterval, Task terminated, ILoggingAdapter log)
+    {
+        var warned = false;
+        while (!terminated.IsCompleted)
+        {
+            try
+            {
+                await store.SubscribeReleasesAsync(key => manager.Tell(new LockManagerActor.ReleaseAnnounced(key))).ConfigureAwait(false);
+                if (warned) log.Info("Release notifications subscribed");
+                return;
+            }
+            catch (Exception e)
+            {
+                if (!warned)
+                    log.Warning("Release notifications are not subscribed yet ({Error}); retrying, waiters fall back to lock.retry-interval", e.Message);
+                warned = true;
+                await Task.WhenAny(terminated, Task.Delay(retryInterval)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Unsubscribes, waiting at most <paramref name="timeout"/>; a connection already gone has nothing left to drop.</summary>
+    public void Stop(TimeSpan timeout)
+    {
+        try
+        {
+            _store.UnsubscribeReleasesAsync().Wait(timeout);
+        }
+        catch (Exception)
+        {
+            // The connection may already be gone; nothing is left to unsubscribe from.
+        }
+    }
+}
