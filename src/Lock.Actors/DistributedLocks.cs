@@ -12,7 +12,7 @@ namespace Lock.Actors;
 /// <summary>
 /// The Akka extension that runs the lock subsystem of one ActorSystem. It only wires the parts
 /// together: <see cref="LockSettings"/>, the Redis connection (<c>Redis/RedisConnection</c>), the store,
-/// the lock manager, the release subscription that wakes waiters (<c>Redis/ReleaseSubscription</c>) and
+/// the lock manager, the release subscription that wakes waiters (<c>Redis/WaiterWakeUp</c>) and
 /// the coordinated-shutdown release (<c>Actors/ShutdownRelease</c>).
 /// <code>var locks = DistributedLocks.Get(system); locks.Manager.Ask(...); await locks.Service.AcquireAsync("key");</code>
 /// </summary>
@@ -25,7 +25,7 @@ public sealed class DistributedLocks : IExtension
 
     private readonly RedisConnection _redis;
     private readonly Task<TopologyWatch> _topology;
-    private readonly ReleaseSubscription _releases;
+    private readonly WaiterWakeUp _releases;
     private readonly ShutdownRelease _shutdown;
 
     public DistributedLocks(ExtendedActorSystem system)
@@ -54,7 +54,7 @@ public sealed class DistributedLocks : IExtension
         _topology = _redis.Ready.ContinueWith(
             connected => new TopologyWatch(connected.Result, () => manager.Tell(LockManagerActor.WakeAllWaiters.Instance)),
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-        _releases = ReleaseSubscription.Start(Store, Manager, Settings.RetryInterval, system.WhenTerminated, log);
+        _releases = WaiterWakeUp.Start(Store, Manager, Settings.RetryInterval, system.WhenTerminated, log);
         _ = ServerCheck.RunAsync(store, _redis, Settings.RetryInterval, system.WhenTerminated);
         _shutdown = ShutdownRelease.Register(system, ShutdownTaskName, Manager, Settings, log);
         system.RegisterOnTermination(DisposeConnection);

@@ -5,16 +5,17 @@ using Lock.Actors.Actors;
 namespace Lock.Actors.Redis;
 
 /// <summary>
-/// Wakes waiters: the node's one pub/sub subscription to release notifications, each routed to the
+/// Wakes waiters when a lock is released anywhere: the node's one pub/sub subscription to release
+/// notifications, each routed to the
 /// manager (and from there to the key's actor, whose waiting head tries at once). Together with
 /// <see cref="TopologyWatch"/> (every head tries again after a reconnect or a promotion) this is why
 /// waiters do not poll.
 /// </summary>
-internal sealed class ReleaseSubscription
+internal sealed class WaiterWakeUp
 {
     private readonly ILockStore _store;
 
-    private ReleaseSubscription(ILockStore store, Task subscribed)
+    private WaiterWakeUp(ILockStore store, Task subscribed)
     {
         _store = store;
         Subscribed = subscribed;
@@ -24,7 +25,7 @@ internal sealed class ReleaseSubscription
     public Task Subscribed { get; }
 
     /// <summary>Subscribes in the background, trying again every retry-interval until it is done or the system stops.</summary>
-    public static ReleaseSubscription Start(ILockStore store, IActorRef manager, TimeSpan retryInterval, Task terminated, ILoggingAdapter log) =>
+    public static WaiterWakeUp Start(ILockStore store, IActorRef manager, TimeSpan retryInterval, Task terminated, ILoggingAdapter log) =>
         new(store, SubscribeUntilDoneAsync(store, manager, retryInterval, terminated, log));
 
     // The pub/sub connection may come up after the interactive one (or Redis may be down at start),
