@@ -32,6 +32,11 @@ public sealed class DistributedLocks : IExtension
     {
         var log = Logging.GetLogger(system, typeof(DistributedLocks));
         Settings = LockSettings.Create(system);
+        // Akka starts its scheduler's thread on the first timer anyone arms, and every caller waits for
+        // that start on its own thread. Key actors arm timers as they start: a cold burst of 64 of them
+        // blocked 33 pool threads at once, and the starved pool held every first acquire for about 13 s
+        // (4 of 6 cold 64-caller benchmark starts). Started here, from one thread, it is running by then.
+        system.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, static () => { });
 
         // Never waits on the network: the connection is made in the background.
         var setup = system.Settings.Setup.Get<DistributedLocksSetup>();
