@@ -11,9 +11,9 @@ internal static class LockScripts
 {
     /// <summary>
     /// Acquires and releases of one or more locks in one call. KEYS: per lock its lock key, fencing
-    /// counter and waiting marker. ARGV[1] counter expiry ms, ARGV[2] release channel, then per lock
-    /// the operation ('a' acquire, 'r' release), its token, and its ttl ms (acquire) or the key to
-    /// announce (release).
+    /// counter and waiting marker. ARGV[1] counter expiry ms, ARGV[2] release channel, ARGV[3] the
+    /// fencing reseed window in µs (<see cref="FencingTokens"/>), then per lock the operation ('a'
+    /// acquire, 'r' release), its token, and its ttl ms (acquire) or the key to announce (release).
     /// </summary>
     public const string AcquireOrRelease = """
         -- returns two entries per lock: for an acquire 1, fencing token when the token holds the lock now,
@@ -23,13 +23,15 @@ internal static class LockScripts
         if redis.replicate_commands then redis.replicate_commands() end
         -- the server clock in microseconds, read once per call for all of its grants
         local clock
+        local window = tonumber(ARGV[3])
         local function acquire(lock, counter, marker, token, ttl)
           if redis.call('SET', lock, token, 'NX', 'PX', ttl) then
             -- the token is above the counter (the last token) and at least the server clock in
-            -- microseconds less 100 ms: a counter that a failover or restart set back or lost still
-            -- yields tokens above the ones it forgot, as long as the recovery took longer than 100 ms
-            -- plus the servers' clock difference. Tokens do not run ahead of the clock (by a few at most:
-            -- the grants of one key in one call), so within the 100 ms an in-place INCR is enough.
+            -- microseconds less the window (FencingTokens): a counter that a failover or restart set back
+            -- or lost still yields tokens above the ones it forgot, as long as the recovery took longer
+            -- than the window plus the servers' clock difference. Tokens do not run ahead of the clock
+            -- (by a few at most: the grants of one key in one call), so within the window an in-place
+            -- INCR is enough.
             if not clock then
               local now = redis.call('TIME')
               clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
@@ -40,7 +42,7 @@ internal static class LockScripts
               redis.call('DEL', lock)
               error(fence.err, 0)
             end
-            if fence < clock - 100000 then
+            if fence < clock - window then
               -- past the window, the clock reseeds; a new counter (INCR made it 1) expires the
               -- configured idle period after it was seeded
               if fence == 1 then
@@ -70,8 +72,8 @@ internal static class LockScripts
         end
         local replies = {}
         for i = 1, #KEYS / 3 do
-          local op = ARGV[3 * i] == 'a' and acquire or release
-          local ok, status, value = pcall(op, KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2])
+          local op = ARGV[3 * i + 1] == 'a' and acquire or release
+          local ok, status, value = pcall(op, KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[3 * i + 2], ARGV[3 * i + 3])
           if not ok then status, value = -1, type(status) == 'table' and status.err or tostring(status) end
           replies[2 * i - 1], replies[2 * i] = status, value
         end

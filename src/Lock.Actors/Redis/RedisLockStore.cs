@@ -66,18 +66,19 @@ internal sealed class RedisLockStore : ILockStore
     private Task<RedisResult> Send(IReadOnlyList<ILockCall> calls)
     {
         var keys = new RedisKey[calls.Count * 3];
-        var values = new RedisValue[2 + calls.Count * 3];
+        var values = new RedisValue[3 + calls.Count * 3];
         values[0] = _counterExpiryMs;
         values[1] = _releaseChannelName;
+        values[2] = FencingTokens.ReseedWindowMicroseconds;
         for (var i = 0; i < calls.Count; i++)
         {
             var call = calls[i];
             keys[3 * i] = call.Key.Lock;
             keys[3 * i + 1] = call.Key.Fence;
             keys[3 * i + 2] = call.Key.Wait;
-            values[2 + 3 * i] = call.Operation;
-            values[3 + 3 * i] = call.Token;
-            values[4 + 3 * i] = call.Argument;
+            values[3 + 3 * i] = call.Operation;
+            values[4 + 3 * i] = call.Token;
+            values[5 + 3 * i] = call.Argument;
         }
         var reply = EvaluateAsync(LockScripts.AcquireOrReleaseSha, LockScripts.AcquireOrRelease, keys, values);
         return _minReplicaAcks > 0 ? ConfirmGrantsAsync(calls, reply) : reply;
