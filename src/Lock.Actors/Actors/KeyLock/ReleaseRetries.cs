@@ -21,7 +21,12 @@ internal sealed class ReleaseRetries
     }
 
     /// <summary>The lock under <paramref name="token"/> was let go after all: no more tries for it.</summary>
-    public void Forget(string token) => _pending.RemoveAll(entry => entry.Call.Token == token);
+    public void Forget(string token)
+    {
+        // Called on every release: nothing to do (and nothing to allocate) in the usual case.
+        if (_pending.Count == 0) return;
+        _pending.RemoveAll(entry => entry.Call.Token == token);
+    }
 
     /// <summary>Removes and returns the calls due by <paramref name="now"/> whose locks may still exist.</summary>
     public List<ReleaseCall> TakeDue(long now)
