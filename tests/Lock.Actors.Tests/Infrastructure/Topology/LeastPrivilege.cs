@@ -14,7 +14,7 @@ public static class LeastPrivilege
     [
         "~lock:*", "&lock:*", "-@all",
         "+evalsha", "+eval", "+set", "+get", "+incr", "+del", "+pexpire", "+pttl", "+time", "+publish",
-        "+subscribe", "+ping", "+echo", "+select", "+wait",
+        "+subscribe", "+unsubscribe", "+ping", "+echo", "+select", "+wait",
     ];
 
     /// <summary>A Cluster's nodes: the same, the cluster map, and each node's role.</summary>

@@ -1,0 +1,127 @@
+using Lock.Actors.Redis;
+
+namespace Lock.Actors.Tests.Contract;
+
+/// <summary>
+/// What every <see cref="ILockStore"/> promises the key actors, run against each implementation: the
+/// Redis store (on a real server) and the in-memory store that Redis-free specs build on.
+/// </summary>
+public abstract class LockStoreContract
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
+
+    internal abstract ILockStore Store { get; }
+
+    private LockKeyNames NewKey() => Store.NamesOf("contract-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task A_free_key_is_granted_with_a_positive_fencing_token()
+    {
+        var outcome = await Store.TryAcquireAsync(NewKey(), "a", Ttl);
+        Assert.True(outcome.Acquired);
+        Assert.True(outcome.FencingToken > 0, $"fencing token {outcome.FencingToken}");
+    }
+
+    [Fact]
+    public async Task Every_grant_of_a_key_gets_a_higher_fencing_token_than_the_last()
+    {
+        var key = NewKey();
+        var last = 0L;
+        foreach (var token in new[] { "a", "b", "c", "a" })
+        {
+            var outcome = await Store.TryAcquireAsync(key, token, Ttl);
+            Assert.True(outcome.Acquired);
+            Assert.True(outcome.FencingToken > last, $"token {outcome.FencingToken} after {last}");
+            last = outcome.FencingToken;
+            Assert.True(await Store.ReleaseAsync(key, token));
+        }
+    }
+
+    [Fact]
+    public async Task A_held_key_is_refused_with_the_holders_remaining_ttl()
+    {
+        var key = NewKey();
+        await Store.TryAcquireAsync(key, "holder", Ttl);
+        var outcome = await Store.TryAcquireAsync(key, "other", Ttl);
+        Assert.False(outcome.Acquired);
+        Assert.InRange(outcome.HolderTtl!.Value, TimeSpan.FromSeconds(20), Ttl);
+    }
+
+    [Fact]
+    public async Task The_holding_token_asking_again_is_granted_with_its_own_fencing_token()
+    {
+        var key = NewKey();
+        var first = await Store.TryAcquireAsync(key, "retry", Ttl);
+        var again = await Store.TryAcquireAsync(key, "retry", Ttl);
+        Assert.True(again.Acquired);
+        Assert.Equal(first.FencingToken, again.FencingToken);
+    }
+
+    [Fact]
+    public async Task Only_the_holding_token_releases()
+    {
+        var key = NewKey();
+        await Store.TryAcquireAsync(key, "holder", Ttl);
+        Assert.False(await Store.ReleaseAsync(key, "other"));
+        Assert.True((await Store.GetStateAsync(key.Key)).Locked);
+        Assert.True(await Store.ReleaseAsync(key, "holder"));
+        Assert.False((await Store.GetStateAsync(key.Key)).Locked);
+        Assert.False(await Store.ReleaseAsync(key, "holder"));
+    }
+
+    [Fact]
+    public async Task Only_the_holding_token_extends_and_an_extend_sets_the_ttl()
+    {
+        var key = NewKey();
+        await Store.TryAcquireAsync(key, "holder", TimeSpan.FromSeconds(5));
+        Assert.False(await Store.ExtendAsync(key, "other", TimeSpan.FromMinutes(5)));
+        Assert.True(await Store.ExtendAsync(key, "holder", TimeSpan.FromMinutes(5)));
+        Assert.InRange((await Store.GetStateAsync(key.Key)).RemainingTtl!.Value, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5));
+        Assert.False(await Store.ExtendAsync(NewKey(), "holder", Ttl));
+    }
+
+    [Fact]
+    public async Task A_release_is_announced_when_someone_waited_and_only_then()
+    {
+        var announced = new List<string>();
+        var waitedFor = NewKey();
+        var unwanted = NewKey();
+        var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await Store.SubscribeReleasesAsync(key =>
+        {
+            lock (announced) announced.Add(key);
+            if (key == waitedFor.Key) heard.TrySetResult();
+        });
+        try
+        {
+            await Store.TryAcquireAsync(unwanted, "holder", Ttl);
+            await Store.ReleaseAsync(unwanted, "holder");
+            await Store.TryAcquireAsync(waitedFor, "holder", Ttl);
+            Assert.False((await Store.TryAcquireAsync(waitedFor, "waiter", Ttl)).Acquired);
+            await Store.ReleaseAsync(waitedFor, "holder");
+
+            await heard.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            // Announcements arrive in order: the unwanted key's, had there been one, came first.
+            lock (announced) Assert.Equal([waitedFor.Key], announced);
+        }
+        finally
+        {
+            await Store.UnsubscribeReleasesAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_holder_that_never_releases_is_gone_when_its_ttl_ends()
+    {
+        var key = NewKey();
+        await Store.TryAcquireAsync(key, "crashed", TimeSpan.FromMilliseconds(100));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        // Polls the store: the TTL runs on the store's clock, not on anything the spec can signal.
+        while ((await Store.GetStateAsync(key.Key)).Locked)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the lock outlived its TTL by seconds");
+            await Task.Delay(20);
+        }
+        Assert.True((await Store.TryAcquireAsync(key, "next", Ttl)).Acquired);
+    }
+}
