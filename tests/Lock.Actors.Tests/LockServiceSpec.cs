@@ -56,8 +56,9 @@ public sealed class LockServiceSpec(RedisFixture redis, ITestOutputHelper output
         Assert.False(await Service.ReleaseAsync("by-token", "wrong"));
         Assert.True(await Service.ReleaseAsync("by-token", handle.Token));
         Assert.False(await Service.ReleaseAsync("by-token", handle.Token));
-        // Disposing a handle whose lock is already gone is quiet.
-        await handle.DisposeAsync();
+        // The handle, whose lock was released by token meanwhile, holds nothing any more and says so.
+        Assert.False(await handle.ExtendAsync());
+        Assert.False(await handle.ReleaseAsync());
     }
 
     [Fact]

@@ -82,7 +82,8 @@ public sealed class ActiveLocksSpec(RedisFixture redis, ITestOutputHelper output
         await requester.ExpectMsgAsync<LockAcquired>();
         var queued = CreateTestProbe();
         node.Manager.Tell(new Acquire("held", Timeout: TimeSpan.FromSeconds(10)), queued);
-        await queued.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await KeyActorSettledAsync("held", node.Manager);
+        await queued.ExpectNoMsgAsync(TimeSpan.Zero);
 
         node.Manager.Tell(LockManagerActor.BeginShutdown.Instance, requester);
         Assert.Equal(AcquireFailure.ShuttingDown, (await queued.ExpectMsgAsync<LockNotAcquired>()).Reason);

@@ -22,8 +22,9 @@ public sealed class ContentionSpec(RedisFixture redis, ITestOutputHelper output)
 
         var waiter = CreateTestProbe();
         nodeB.Manager.Tell(new Acquire("daily-job", Timeout: TimeSpan.FromSeconds(10)), waiter);
-        // Mutual exclusion: while node A holds the key, node B gets nothing.
-        await waiter.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        // Mutual exclusion: node B's attempt is answered "held", and it gets nothing.
+        await WaiterSeenByRedisAsync("daily-job");
+        await waiter.ExpectNoMsgAsync(TimeSpan.Zero);
 
         Manager.Tell(new Release("daily-job", holder.Token));
         await ExpectMsgAsync<LockReleased>();
@@ -42,7 +43,9 @@ public sealed class ContentionSpec(RedisFixture redis, ITestOutputHelper output)
         var waiters = Enumerable.Range(0, 3).Select(_ => CreateTestProbe()).ToList();
         foreach (var waiter in waiters)
             nodeB.Manager.Tell(new Acquire("fifo", Timeout: TimeSpan.FromSeconds(10)), waiter);
-        foreach (var waiter in waiters) await waiter.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await WaiterSeenByRedisAsync("fifo");
+        await KeyActorSettledAsync("fifo", nodeB.Manager);
+        foreach (var waiter in waiters) await waiter.ExpectNoMsgAsync(TimeSpan.Zero);
 
         Manager.Tell(new Release("fifo", first.Token));
         await ExpectMsgAsync<LockReleased>();
@@ -53,8 +56,9 @@ public sealed class ContentionSpec(RedisFixture redis, ITestOutputHelper output)
             var granted = await waiters[i].ExpectMsgAsync<LockAcquired>(TimeSpan.FromSeconds(2));
             Assert.True(granted.FencingToken > previous, "fencing tokens must increase at each hand-off");
             previous = granted.FencingToken;
-            // Nobody behind the head holds the key at the same time.
-            foreach (var later in waiters.Skip(i + 1)) await later.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+            // Nobody behind the head holds the key at the same time (a grant would have come with the head's).
+            await KeyActorSettledAsync("fifo", nodeB.Manager);
+            foreach (var later in waiters.Skip(i + 1)) await later.ExpectNoMsgAsync(TimeSpan.Zero);
             nodeB.Manager.Tell(new Release("fifo", granted.Token), waiters[i]);
             await waiters[i].ExpectMsgAsync<LockReleased>();
         }
@@ -71,7 +75,9 @@ public sealed class ContentionSpec(RedisFixture redis, ITestOutputHelper output)
         var waiters = Enumerable.Range(0, 5).Select(_ => CreateTestProbe()).ToList();
         foreach (var waiter in waiters)
             otherManager.Tell(new Acquire("queue-head", Timeout: TimeSpan.FromSeconds(10)), waiter);
-        foreach (var waiter in waiters) await waiter.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(60));
+        await WaiterSeenByRedisAsync("queue-head");
+        await KeyActorSettledAsync("queue-head", otherManager);
+        foreach (var waiter in waiters) await waiter.ExpectNoMsgAsync(TimeSpan.Zero);
 
         // Five waiters, one attempt: the others wait in the key actor, not on Redis.
         Assert.Equal(1, store.Acquires);
@@ -181,6 +187,7 @@ public sealed class ContentionSpec(RedisFixture redis, ITestOutputHelper output)
         Manager.Tell(new Acquire("busy", Timeout: TimeSpan.FromMilliseconds(300)), hurried);
         var refused = await hurried.ExpectMsgAsync<LockNotAcquired>(TimeSpan.FromSeconds(2));
         Assert.Equal(AcquireFailure.Timeout, refused.Reason);
-        await patient.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        // Had the tick refused the patient waiter too, that answer would have come first (it is ahead in the queue).
+        await patient.ExpectNoMsgAsync(TimeSpan.Zero);
     }
 }

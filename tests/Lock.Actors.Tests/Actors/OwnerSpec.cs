@@ -40,7 +40,8 @@ public sealed class OwnerSpec(RedisFixture redis, ITestOutputHelper output) : Lo
         var owner = CreateTestProbe();
         var replyTo = CreateTestProbe();
         Manager.Tell(new Acquire("queue", Timeout: TimeSpan.FromSeconds(10), Owner: owner), replyTo);
-        await replyTo.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await KeyActorSettledAsync("queue");
+        await replyTo.ExpectNoMsgAsync(TimeSpan.Zero);
         Watch(owner);
         Sys.Stop(owner);
         await ExpectTerminatedAsync(owner);
@@ -55,6 +56,7 @@ public sealed class OwnerSpec(RedisFixture redis, ITestOutputHelper output) : Lo
             Manager.Tell(GetActiveLocks.Instance);
             Assert.Empty((await ExpectMsgAsync<ActiveLocks>()).Locks);
         }, TimeSpan.FromSeconds(3));
-        await replyTo.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        await KeyActorSettledAsync("queue");
+        await replyTo.ExpectNoMsgAsync(TimeSpan.Zero);
     }
 }

@@ -77,7 +77,7 @@ public sealed class MetricsSpec : LockSpec
         await ExpectMsgAsync<LockNotAcquired>();
 
         await Redis.Db.KeyDeleteAsync(RedisKey("m1"));
-        await owner.ExpectMsgAsync<LockLost>(TimeSpan.FromSeconds(3));
+        Assert.Equal(m1.Token, (await owner.ExpectMsgAsync<LockLost>(TimeSpan.FromSeconds(3))).Token);
 
         Assert.Equal(3, Sum(LockMeter.Acquired));
         Assert.Equal(3, _measurements.Count(m => m.Instrument == LockMeter.AcquireWait));
@@ -87,8 +87,7 @@ public sealed class MetricsSpec : LockSpec
         Assert.Equal(1, Sum(LockMeter.Released));
         Assert.Equal(1, Sum(LockMeter.Lost));
         await AwaitAssertAsync(() => Assert.Equal(1, Gauge(LockMeter.Active)));
-        Assert.NotNull(handedOver);
-        Assert.NotNull(m1);
+        Assert.True(handedOver.FencingToken > m2.FencingToken, "the hand-off's grant is a new one");
     }
 
     public override async Task DisposeAsync()

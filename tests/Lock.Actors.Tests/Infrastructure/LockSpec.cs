@@ -2,7 +2,9 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using Lock.Actors.Actors;
+using Xunit;
 using Xunit.Abstractions;
+using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors.Tests.Infrastructure;
 
@@ -76,5 +78,19 @@ public abstract class LockSpec : TestKit, IAsyncLifetime
 
     protected async Task<int> KeyActorCountAsync(IActorRef? manager = null) =>
         await (manager ?? Manager).Ask<int>(LockManagerActor.CountKeyActors.Instance, RemainingOrDefault);
+
+    /// <summary>
+    /// The key's actor on that node has handled every request sent to it before: a release with a token
+    /// nobody holds passes through it in mailbox order and comes back NotHeld. A sync point, not a wait.
+    /// </summary>
+    protected async Task KeyActorSettledAsync(string key, IActorRef? manager = null)
+    {
+        var reply = await (manager ?? Manager).Ask<ReleaseFailed>(new Release(key, "settle-" + Guid.NewGuid().ToString("N")), RemainingOrDefault);
+        Assert.Equal(LockFailure.NotHeld, reply.Reason);
+    }
+
+    /// <summary>Some node's waiter for <paramref name="key"/> has been told by Redis that the key is held.</summary>
+    protected Task WaiterSeenByRedisAsync(string key) =>
+        AwaitAssertAsync(async () => Assert.True(await Redis.Db.KeyExistsAsync(Locks.Keys.WaitKey(key))));
 
 }

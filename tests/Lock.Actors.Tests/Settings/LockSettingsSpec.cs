@@ -2,6 +2,7 @@ using Akka.Configuration;
 
 namespace Lock.Actors.Tests.Settings;
 
+[Trait("Category", "Unit")]
 public sealed class LockSettingsSpec
 {
     private static LockSettings Read(string overrides) =>
@@ -30,8 +31,8 @@ public sealed class LockSettingsSpec
         Assert.Equal("127.0.0.1:6379", settings.RedisConfiguration);
         Assert.Equal(0, settings.RedisDatabase);
         Assert.Equal(TimeSpan.FromDays(1), settings.FencingCounterExpiry);
-        Assert.True(settings.IdleTimeout > TimeSpan.Zero);
-        Assert.True(settings.ForceReleaseTimeout > TimeSpan.Zero);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.IdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), settings.ForceReleaseTimeout);
     }
 
     [Fact]
