@@ -1,7 +1,15 @@
-// Test classes run one at a time. Many specs assert timing (an unavailable Redis must be reported
-// within the caller's timeout, a paused one within a second), and the ones beside them load this
-// machine's two cores and its one thread pool: the chaos run starts four worker processes, the load
-// spec floods the pool, and every ActorSystem's lock actors share that pool. Run in parallel, a
-// deadline reply was now and then a few hundred milliseconds late; run alone, each spec measures
-// what it says.
-[assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)]
+namespace Lock.Actors.Tests.Infrastructure;
+
+// Test classes run in parallel where they can: the Redis-free specs (Category=Unit) beside each other
+// and beside the specs on the shared Redis (one collection, so one class at a time on that server).
+// The specs in AloneCollection run after those, one at a time: they stop, pause, restart or
+// reconfigure a server, start topologies or worker processes, flood the thread pool, or measure
+// timing that a busy neighbour would distort (a deadline reply a few hundred milliseconds late was
+// seen when they ran beside the chaos run and the load spec).
+
+/// <summary>Specs that must have the machine to themselves; they may use a shared Redis of their own.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AloneCollection : ICollectionFixture<RedisFixture>
+{
+    public const string Name = "alone";
+}

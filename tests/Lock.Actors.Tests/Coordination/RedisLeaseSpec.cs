@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace Lock.Actors.Tests.Coordination;
 
-[Collection(RedisCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class RedisLeaseSpec(RedisFixture redis, ITestOutputHelper output)
     : LockSpec(redis, output, """
         akka.coordination.lease.redis {

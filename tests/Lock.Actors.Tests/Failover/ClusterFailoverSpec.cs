@@ -3,6 +3,7 @@ using Lock.Actors.Tests.Infrastructure.Topology;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 using static Lock.Actors.LockProtocol;
+using Lock.Actors.Tests.Infrastructure;
 
 namespace Lock.Actors.Tests.Failover;
 
@@ -11,6 +12,7 @@ namespace Lock.Actors.Tests.Failover;
 /// other shards (and their watchdogs) alone, increasing tokens on the failed-over shard, and
 /// hand-offs between nodes woken by notification.
 /// </summary>
+[Collection(AloneCollection.Name)]
 [Trait("Category", "Failover")]
 public sealed class ClusterFailoverSpec(ITestOutputHelper output) : TopologySpec(output)
 {

@@ -13,6 +13,7 @@ namespace Lock.Actors.Tests.Failover;
 /// grants; what must hold anyway is that fencing tokens never repeat or go down, and, with replica
 /// acknowledgement on, that no lock is granted twice.
 /// </summary>
+[Collection(AloneCollection.Name)]
 [Trait("Category", "Failover")]
 public sealed class SentinelFailoverSpec(ITestOutputHelper output) : TopologySpec(output)
 {

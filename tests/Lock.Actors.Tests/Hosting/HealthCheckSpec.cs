@@ -7,6 +7,7 @@ using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors.Tests.Hosting;
 
+[Collection(AloneCollection.Name)]
 public sealed class HealthCheckSpec(ITestOutputHelper output) : PrivateRedisSpec(NewServer(), output)
 {
     private Task<HealthCheckResult> CheckAsync() =>

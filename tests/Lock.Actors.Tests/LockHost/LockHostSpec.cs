@@ -8,7 +8,7 @@ using static Lock.Actors.LockProtocol;
 namespace Lock.Actors.Tests.LockHost;
 
 /// <summary>The runnable host, driven through its real command line, in-process, with its output captured.</summary>
-[Collection(RedisCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class LockHostSpec(RedisFixture redis, ITestOutputHelper output) : LockSpec(redis, output)
 {
     private async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)

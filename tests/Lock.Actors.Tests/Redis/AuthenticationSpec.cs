@@ -12,6 +12,7 @@ using static Lock.Actors.LockProtocol;
 namespace Lock.Actors.Tests.Redis;
 
 /// <summary>A Redis that lets in only an ACL user with a password, as a production Redis would.</summary>
+[Collection(AloneCollection.Name)]
 public sealed class AuthenticationSpec : IAsyncLifetime
 {
     private const string Password = "s3cret-Pa55word";

@@ -7,6 +7,7 @@ namespace Lock.Actors.Tests.Redis;
 /// The batcher's rules with a script call the test answers by hand: when calls leave, in what order,
 /// how many at once, and whose call a failure fails.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class CallBatcherSpec
 {
     /// <summary>A call named after what it asks; its result is its entry's value.</summary>

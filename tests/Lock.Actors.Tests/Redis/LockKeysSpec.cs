@@ -3,6 +3,7 @@ using StackExchange.Redis;
 
 namespace Lock.Actors.Tests.Redis;
 
+[Trait("Category", "Unit")]
 public sealed class LockKeysSpec
 {
     private static readonly string[] Keys =

@@ -8,6 +8,7 @@ using static Lock.Actors.LockProtocol;
 namespace Lock.Actors.Tests.Redis;
 
 /// <summary>Real faults on a private redis-server: stopped, restarted with its data lost, paused.</summary>
+[Collection(AloneCollection.Name)]
 public sealed class RedisOutageSpec(ITestOutputHelper output) : PrivateRedisSpec(NewServer(), output)
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Lock.Actors.Tests.Redis;
 /// Releases that Redis refused (scripts denied through the ACL on a private server): retried by the
 /// node in the background, and retried by the handle when asked again.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class ReleaseRecoverySpec(ITestOutputHelper output) : PrivateRedisSpec(NewServer(), output)
 {
     private IConnectionMultiplexer _admin = null!;

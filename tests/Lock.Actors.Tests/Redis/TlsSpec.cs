@@ -9,6 +9,7 @@ namespace Lock.Actors.Tests.Redis;
 /// A TLS-only redis-server with a private CA that requires client certificates: the lock.redis.tls
 /// settings alone are enough, and a server certificate the configured CA does not vouch for is named.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class TlsSpec : IAsyncLifetime
 {
     private TestCertificates _certificates = null!;

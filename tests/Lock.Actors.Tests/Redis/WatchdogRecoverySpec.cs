@@ -11,6 +11,7 @@ namespace Lock.Actors.Tests.Redis;
 /// The watchdog after a refused extend, on a private server whose ACL is changed under the holder.
 /// retry-interval is long on purpose: it paces waiters, and must not pace a holder's extend retries.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class WatchdogRecoverySpec(ITestOutputHelper output)
     : PrivateRedisSpec(NewServer(), output, "lock.retry-interval = 5s")
 {

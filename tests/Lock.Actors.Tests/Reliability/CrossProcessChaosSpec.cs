@@ -18,6 +18,7 @@ namespace Lock.Actors.Tests.Reliability;
 /// written to the test output and, when LOCK_CHAOS_REPORT names a file, there too.
 /// </para>
 /// </summary>
+[Collection(AloneCollection.Name)]
 [Trait("Category", "Chaos")]
 public sealed class CrossProcessChaosSpec(ITestOutputHelper output) : TestKit(output: output), IAsyncLifetime
 {

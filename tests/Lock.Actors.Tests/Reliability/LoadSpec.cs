@@ -6,7 +6,7 @@ using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors.Tests.Reliability;
 
-[Collection(RedisCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class LoadSpec(RedisFixture redis, ITestOutputHelper output)
     : LockSpec(redis, output, "lock.idle-timeout = 300ms")
 {

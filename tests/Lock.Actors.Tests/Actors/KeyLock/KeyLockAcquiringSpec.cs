@@ -1,7 +1,6 @@
 using Lock.Actors.Actors;
 using Lock.Actors.Actors.KeyLock;
 using Lock.Actors.Tests.Infrastructure.Unit;
-using Xunit;
 using Xunit.Abstractions;
 using static Lock.Actors.LockProtocol;
 

@@ -1,6 +1,5 @@
 using Lock.Actors.Actors;
 using Lock.Actors.Tests.Infrastructure.Unit;
-using Xunit;
 using Xunit.Abstractions;
 using static Lock.Actors.LockProtocol;
 
