@@ -291,7 +291,7 @@ internal sealed class RedisLockStore : ILockStore
     {
         try
         {
-            var database = _database ?? await DatabaseAsync().ConfigureAwait(false);
+            var database = await DatabaseAsync().ConfigureAwait(false);
             RedisResult result;
             try
             {

@@ -117,7 +117,10 @@ internal sealed partial class KeyLockActor
 
     // ---- release ----
 
-    /// <summary>Held → Releasing: the holder is no longer extended, and stays until its release lands or its validity ends.</summary>
+    /// <summary>
+    /// Held → Releasing (or one more try while Releasing): the holder is no longer extended, and stays
+    /// until a release lands or its validity ends.
+    /// </summary>
     private void ReleaseHolder(Holder holder, IActorRef? replyTo, ReleaseCause cause)
     {
         StartRelease(new ReleaseCall(holder.Token, replyTo, cause, holder.ValidUntil));

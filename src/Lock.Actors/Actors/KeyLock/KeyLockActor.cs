@@ -202,12 +202,8 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
             case Acquire request: EnqueueBehind(request, null, null); break;
             case LeaseProtocol.AcquireLease request: EnqueueBehind(request.Request, request.Token, request.ExtendInterval); break;
             // Asked again (a handle whose release failed, or the shutdown): one more try, answered.
-            case Release request when request.Token == holder.Token:
-                StartRelease(new ReleaseCall(holder.Token, Sender, ReleaseCause.Request, holder.ValidUntil));
-                break;
-            case ForceRelease request:
-                StartRelease(new ReleaseCall(holder.Token, request.ReplyTo, ReleaseCause.Forced, holder.ValidUntil));
-                break;
+            case Release request when request.Token == holder.Token: ReleaseHolder(holder, Sender, ReleaseCause.Request); break;
+            case ForceRelease request: ReleaseHolder(holder, request.ReplyTo, ReleaseCause.Forced); break;
             case ReleaseCompleted completed when completed.Call.Token == holder.Token: OnHolderReleased(holder, completed); break;
             case HolderTick:
                 _holderTick.Arrived();
