@@ -10,7 +10,7 @@ namespace Lock.Actors;
 /// Replies go to the sender, so <c>Ask</c> works; <c>using static Lock.Actors.LockProtocol;</c>
 /// brings the names into scope.
 /// </summary>
-public static class LockProtocol
+public static partial class LockProtocol
 {
     /// <summary>Why an <see cref="Acquire"/> did not get the lock.</summary>
     public enum AcquireFailure

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
 using Lock.Actors.Actors;
@@ -15,6 +17,7 @@ namespace Lock.Actors;
 /// </summary>
 public sealed class LockService
 {
+    private readonly ActorSystem _system;
     private readonly IActorRef _manager;
     private readonly IActorRefProvider _provider;
     private readonly LockSettings _settings;
@@ -23,6 +26,7 @@ public sealed class LockService
 
     internal LockService(ActorSystem system, IActorRef manager, LockSettings settings)
     {
+        _system = system;
         _manager = manager;
         _provider = ((ExtendedActorSystem)system).Provider;
         _settings = settings;
@@ -107,6 +111,85 @@ public sealed class LockService
         var reply = await _manager.Ask<ForceReleased>(
             ForceReleaseAll.Instance, _settings.ForceReleaseTimeout + _settings.OperationTimeout).ConfigureAwait(false);
         return reply.Count;
+    }
+
+    /// <summary>
+    /// Campaigns to lead <paramref name="name"/> and completes when elected, however long that takes
+    /// (cancel <paramref name="cancellationToken"/> to withdraw). See <see cref="Campaign"/> for
+    /// <paramref name="candidateId"/> and <paramref name="ttl"/>. Throws
+    /// <see cref="LockOperationException"/> when the request is invalid or the node shuts down first.
+    /// </summary>
+    public async Task<Leadership> CampaignAsync(
+        string name, string? candidateId = null, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var elected = new TaskCompletionSource<Leadership>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Leadership? leadership = null;
+        IActorRef? candidate = null;
+        candidate = CallbackActor.Start(_system, "candidate", message =>
+        {
+            switch (message)
+            {
+                case Elected e:
+                    leadership = new Leadership(e.Name, e.FencingToken, _manager, candidate!, _settings.OperationTimeout);
+                    if (!elected.TrySetResult(leadership)) _manager.Tell(new Resign(name, candidate!));
+                    break;
+                case LeadershipLost lost when leadership is not null:
+                    leadership.MarkLost();
+                    break;
+                case LeadershipLost lost:
+                    elected.TrySetException(new LockOperationException(name, LockFailure.Unavailable,
+                        $"The campaign for election '{name}' ended before it was elected: {lost.Reason}."));
+                    break;
+                case ElectionFailed failed:
+                    elected.TrySetException(new LockOperationException(failed.Name, failed.Reason, failed.Message));
+                    break;
+            }
+        });
+        _manager.Tell(new Campaign(name, candidate, candidateId, ttl), candidate);
+        try
+        {
+            return await elected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Withdrawn or refused: stopping the candidate ends its campaign (and a term won meanwhile).
+            _system.Stop(candidate);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Who leads <paramref name="name"/> now, then every change, until the enumeration ends or
+    /// <paramref name="cancellationToken"/> is cancelled. Any node may watch, campaigning or not.
+    /// </summary>
+    public async IAsyncEnumerable<LeaderInfo> WatchLeaderAsync(
+        string name, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var changes = Channel.CreateUnbounded<LeaderInfo>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var watcher = CallbackActor.Start(_system, "leader-watcher", message =>
+        {
+            switch (message)
+            {
+                case LeaderChanged changed:
+                    changes.Writer.TryWrite(new LeaderInfo(changed.Name, changed.LeaderId, changed.FencingToken));
+                    break;
+                case WatchFailed failed:
+                    changes.Writer.TryComplete(new LockOperationException(failed.Key, failed.Reason, failed.Message));
+                    break;
+            }
+        });
+        try
+        {
+            _manager.Tell(new WatchLeader(name, watcher), watcher);
+            await foreach (var info in changes.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                yield return info;
+        }
+        finally
+        {
+            // The manager drops the watch of a watcher that stopped.
+            _system.Stop(watcher);
+        }
     }
 
     internal void OnLockLost(LockLost lost)

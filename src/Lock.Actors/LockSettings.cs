@@ -27,7 +27,8 @@ public sealed record LockSettings(
     TimeSpan ReplicaAckTimeout = default,
     string? TlsCaCertificate = null,
     string? TlsClientCertificate = null,
-    string? TlsClientKey = null)
+    string? TlsClientKey = null,
+    TimeSpan ElectionTtl = default)
 {
     /// <summary>The HOCON path of the section this record is read from.</summary>
     public const string ConfigPath = "lock";
@@ -66,7 +67,8 @@ public sealed record LockSettings(
             ReplicaAckTimeout: ReadDuration(lockSection, "redis.replica-ack-timeout"),
             TlsCaCertificate: ReadOptionalPath(lockSection, "redis.tls.ca-certificate"),
             TlsClientCertificate: ReadOptionalPath(lockSection, "redis.tls.client-certificate"),
-            TlsClientKey: ReadOptionalPath(lockSection, "redis.tls.client-key"));
+            TlsClientKey: ReadOptionalPath(lockSection, "redis.tls.client-key"),
+            ElectionTtl: ReadDuration(lockSection, "election.ttl"));
         settings.Validate();
         return settings;
     }
@@ -91,7 +93,7 @@ public sealed record LockSettings(
         Require(RedisDatabase >= 0, "redis.database", "must not be negative");
         Require(!string.IsNullOrWhiteSpace(Dispatcher), "dispatcher", "must name a dispatcher configuration");
         Require(BatchMaxInFlight >= 1, "redis.batching.max-in-flight", "must be at least 1");
-        // 3 keys a lock; Lua's unpack of KEYS and the client's argument arrays stay far below limits.
+        // 4 keys a lock; Lua's unpack of KEYS and the client's argument arrays stay far below limits.
         Require(BatchMaxLocks is >= 1 and <= 1000, "redis.batching.max-locks", "must be between 1 and 1000");
         Require(MinReplicaAcks >= 0, "redis.min-replica-acks", "must not be negative");
         RequireAtLeastOneMillisecond(ReplicaAckTimeout, "redis.replica-ack-timeout");
@@ -100,6 +102,8 @@ public sealed record LockSettings(
         RequireReadableFile(TlsCaCertificate, "redis.tls.ca-certificate");
         RequireReadableFile(TlsClientCertificate, "redis.tls.client-certificate");
         RequireReadableFile(TlsClientKey, "redis.tls.client-key");
+        RequireAtLeastOneMillisecond(ElectionTtl, "election.ttl");
+        Require(ElectionTtl <= MaxTtl, "election.ttl", $"must not exceed max-ttl ({MaxTtl})");
     }
 
     private static void RequireReadableFile(string? path, string key) =>

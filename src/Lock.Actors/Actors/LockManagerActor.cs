@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
+using Lock.Actors.Actors.Election;
 using Lock.Actors.Actors.KeyLock;
+using Lock.Actors.Actors.Watching;
 using Lock.Actors.Coordination;
 using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
@@ -81,12 +83,16 @@ internal sealed class LockManagerActor : ReceiveActor
     private readonly Dictionary<IActorRef, HashSet<string>> _keysOfOwner = new();
     private long _childNames;
     private long _aggregatorNames;
+    private readonly IActorRef _watches;
+    private readonly IActorRef _elections;
 
     public LockManagerActor(LockSettings settings, ILockStore store, LockMetrics metrics)
     {
         _settings = settings;
         _store = store;
         _metrics = metrics;
+        _watches = Context.ActorOf(WatchRegistryActor.Props(settings, store).WithDispatcher(settings.Dispatcher), "watches");
+        _elections = Context.ActorOf(ElectionsActor.Props(settings, Self).WithDispatcher(settings.Dispatcher), "elections");
         Running();
     }
 
@@ -101,6 +107,7 @@ internal sealed class LockManagerActor : ReceiveActor
     {
         Receive<Acquire>(OnAcquire);
         Receive<LeaseProtocol.AcquireLease>(OnAcquireAs);
+        Receive<Campaign>(OnCampaign);
         Receive<BeginShutdown>(_ => OnBeginShutdown());
         CommonReceives();
     }
@@ -109,6 +116,8 @@ internal sealed class LockManagerActor : ReceiveActor
     {
         Receive<Acquire>(request => RefuseShuttingDown(request.Key));
         Receive<LeaseProtocol.AcquireLease>(request => RefuseShuttingDown(request.Request.Key));
+        Receive<Campaign>(campaign => Sender.Tell(new ElectionFailed(campaign.Name ?? string.Empty, LockFailure.Unavailable,
+            $"Election '{campaign.Name}' was not entered: the node is shutting down.")));
         Receive<BeginShutdown>(_ => ForceReleaseHeld(Sender));
         CommonReceives();
     }
@@ -126,7 +135,9 @@ internal sealed class LockManagerActor : ReceiveActor
         Receive<WakeAllWaiters>(_ =>
         {
             foreach (var child in _children.Values) Tell(child, KeyReleased.Instance);
+            _watches.Tell(WatchProtocol.ReadAll.Instance);
         });
+        WatchReceives();
         Receive<AbandonAcquire>(abandon =>
         {
             if (_children.TryGetValue(abandon.Key, out var child)) Tell(child, new Abandon(abandon.ReplyTo));
@@ -198,6 +209,47 @@ internal sealed class LockManagerActor : ReceiveActor
             return;
         }
         StoreCalls.Status(_store, request.Key, Sender);
+    }
+
+    // ---- watches and elections (their own actors; the manager validates and routes) ----
+
+    private void WatchReceives()
+    {
+        Receive<WatchLock>(watch =>
+        {
+            if (RequestValidator.Watch(watch.Key, watch.Watcher, _settings) is { } problem)
+                Sender.Tell(new WatchFailed(watch.Key ?? string.Empty, LockFailure.InvalidRequest, problem));
+            else _watches.Tell(new WatchProtocol.AddWatch(new WatchProtocol.Watch(watch.Key, watch.Watcher, null)));
+        });
+        Receive<UnwatchLock>(unwatch =>
+        {
+            if (unwatch is { Key: not null, Watcher: not null })
+                _watches.Tell(new WatchProtocol.RemoveWatch(new WatchProtocol.Watch(unwatch.Key, unwatch.Watcher, null)));
+        });
+        Receive<WatchLeader>(watch =>
+        {
+            if (RequestValidator.WatchLeader(watch.Name, watch.Watcher, _settings) is { } problem)
+                Sender.Tell(new WatchFailed(watch.Name ?? string.Empty, LockFailure.InvalidRequest, problem));
+            else _watches.Tell(new WatchProtocol.AddWatch(new WatchProtocol.Watch(Elections.KeyOf(watch.Name), watch.Watcher, watch.Name)));
+        });
+        Receive<UnwatchLeader>(unwatch =>
+        {
+            if (unwatch is { Name: not null, Watcher: not null })
+                _watches.Tell(new WatchProtocol.RemoveWatch(new WatchProtocol.Watch(Elections.KeyOf(unwatch.Name), unwatch.Watcher, unwatch.Name)));
+        });
+        Receive<WatchProtocol.ChangeAnnounced>(announced => _watches.Tell(announced));
+        Receive<Resign>(resign =>
+        {
+            if (resign is { Name: not null, Candidate: not null }) _elections.Forward(resign);
+            else Sender.Tell(new Resigned(resign.Name ?? string.Empty));
+        });
+    }
+
+    private void OnCampaign(Campaign campaign)
+    {
+        if (RequestValidator.Campaign(campaign, _settings) is { } problem)
+            Sender.Tell(new ElectionFailed(campaign.Name ?? string.Empty, LockFailure.InvalidRequest, problem));
+        else _elections.Forward(campaign);
     }
 
     // ---- the active-lock table and owners ----
@@ -299,6 +351,8 @@ internal sealed class LockManagerActor : ReceiveActor
     {
         _log.Info("Lock manager shutting down: refusing new locks, releasing {Count} held lock(s)", _active.Count);
         Become(ShuttingDown);
+        // Campaigns end first: their candidates hear it before their terms are released below.
+        _elections.Tell(CampaignProtocol.NodeShuttingDown.Instance);
         foreach (var child in _children.Values) Tell(child, RefuseWaiters.Instance);
         ForceReleaseHeld(Sender);
     }

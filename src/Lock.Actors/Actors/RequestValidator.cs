@@ -1,4 +1,6 @@
 using System.Globalization;
+using Akka.Actor;
+using Lock.Actors.Actors.Election;
 using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors.Actors;
@@ -59,6 +61,35 @@ internal static class RequestValidator
             $"Timeout {Describe(value)} for lock '{Preview(key)}' is invalid: it exceeds {MaxTimeout}.",
         _ => null,
     };
+
+    public static string? Watch(string? key, IActorRef? watcher, LockSettings settings) =>
+        Key(key, settings) ?? (watcher is null ? $"The watcher of lock '{Preview(key!)}' must not be null." : null);
+
+    /// <summary>An election's name: a lock key once <see cref="Elections.KeyPrefix"/> is put in front.</summary>
+    public static string? ElectionName(string? name, LockSettings settings)
+    {
+        if (name is null) return "Election name must not be null.";
+        if (string.IsNullOrWhiteSpace(name)) return $"Election name '{name}' must not be empty or whitespace.";
+        return Key(Elections.KeyOf(name), settings) is { } problem ? $"Election name '{Preview(name)}' is invalid: {problem}" : null;
+    }
+
+    public static string? Campaign(Campaign request, LockSettings settings) =>
+        ElectionName(request.Name, settings)
+        ?? (request.Candidate is null ? $"The candidate for election '{Preview(request.Name)}' must not be null." : null)
+        ?? CandidateId(request.Name, request.CandidateId)
+        ?? Ttl(Elections.KeyOf(request.Name), request.Ttl, settings);
+
+    public static string? WatchLeader(string? name, IActorRef? watcher, LockSettings settings) =>
+        ElectionName(name, settings) ?? (watcher is null ? $"The watcher of election '{Preview(name!)}' must not be null." : null);
+
+    private static string? CandidateId(string name, string? id)
+    {
+        if (id is null) return null;
+        if (string.IsNullOrWhiteSpace(id)) return $"Candidate id '{id}' for election '{Preview(name)}' must not be empty or whitespace.";
+        if (id.Length > Elections.MaxCandidateIdLength)
+            return $"Candidate id for election '{Preview(name)}' is {id.Length} characters long; the limit is {Elections.MaxCandidateIdLength}.";
+        return id.Any(char.IsControl) ? $"Candidate id '{Preview(id)}' for election '{Preview(name)}' contains a control character." : null;
+    }
 
     public static string? Token(string key, string? token) =>
         string.IsNullOrEmpty(token) ? $"Token for lock '{Preview(key)}' must not be null or empty." : null;

@@ -28,8 +28,22 @@ internal interface ILockStore
 
     Task<KeyState> GetStateAsync(string key);
 
+    /// <summary>
+    /// Marks the lock as watched for <paramref name="markerTtl"/> (its grants and releases are announced
+    /// to <see cref="SubscribeChangesAsync"/> from then on) and reads its state in the same step.
+    /// </summary>
+    Task<WatchedState> WatchAsync(LockKeyNames key, TimeSpan markerTtl);
+
     /// <summary>Calls <paramref name="onReleased"/> with the key of every release announced under the prefix.</summary>
     Task SubscribeReleasesAsync(Action<string> onReleased);
 
     Task UnsubscribeReleasesAsync();
+
+    /// <summary>
+    /// Calls <paramref name="onChange"/> with the key and change of every grant and release of a watched
+    /// lock under the prefix, one at a time, in the order Redis sent them.
+    /// </summary>
+    Task SubscribeChangesAsync(Action<string, LockChange> onChange);
+
+    Task UnsubscribeChangesAsync();
 }

@@ -7,19 +7,22 @@ namespace Lock.Actors.Redis;
 /// <summary>
 /// The one place Redis names are built. A lock on <c>orders:42</c> with prefix <c>lock:</c> lives at
 /// <c>lock:{orders:42}</c>, its fencing counter at <c>lock:fence:{orders:42}</c> and, while someone
-/// waits for it, a marker at <c>lock:wait:{orders:42}</c>; the braces are a Redis Cluster hash tag,
-/// so the keys of one script share a slot.
+/// waits for it, a marker at <c>lock:wait:{orders:42}</c>, and while some node watches it, a marker at
+/// <c>lock:watch:{orders:42}</c>; the braces are a Redis Cluster hash tag, so the keys of one script
+/// share a slot.
 /// </summary>
 internal sealed class LockKeys
 {
     private const string FenceInfix = "fence:";
     private const string WaitInfix = "wait:";
+    private const string WatchInfix = "watch:";
     private const string HashedTagMarker = "#";
 
     public LockKeys(string prefix)
     {
         Prefix = prefix;
         ReleaseChannel = RedisChannel.Literal(prefix + "released");
+        ChangeChannel = RedisChannel.Literal(prefix + "changes");
     }
 
     public string Prefix { get; }
@@ -27,16 +30,22 @@ internal sealed class LockKeys
     /// <summary>The pub/sub channel on which every release under this prefix is announced (payload: the key).</summary>
     public RedisChannel ReleaseChannel { get; }
 
+    /// <summary>
+    /// The pub/sub channel on which grants and releases of watched locks are announced
+    /// (<see cref="LockChange"/>); only locks with a watch marker are announced there.
+    /// </summary>
+    public RedisChannel ChangeChannel { get; }
+
     /// <summary>The SCAN pattern that matches lock keys and never fencing counters.</summary>
     public string LockKeyPattern => EscapeGlob(Prefix) + "{*";
 
     public RedisKey LockKey(string key) => LockName(Tagged(key));
 
-    /// <summary>All of a lock's names at once (the key is tagged once for the three).</summary>
+    /// <summary>All of a lock's names at once (the key is tagged once for all of them).</summary>
     public LockKeyNames NamesOf(string key)
     {
         var tagged = Tagged(key);
-        return new LockKeyNames(key, LockName(tagged), FenceName(tagged), WaitName(tagged));
+        return new LockKeyNames(key, LockName(tagged), FenceName(tagged), WaitName(tagged), Prefix + WatchInfix + tagged);
     }
 
     public RedisKey FenceKey(string key) => FenceName(Tagged(key));

@@ -11,9 +11,11 @@ internal static class LockScripts
 {
     /// <summary>
     /// Acquires and releases of one or more locks in one call. KEYS: per lock its lock key, fencing
-    /// counter and waiting marker. ARGV[1] counter expiry ms, ARGV[2] release channel, ARGV[3] the
-    /// fencing reseed window in µs (<see cref="FencingTokens"/>), then per lock the operation ('a'
-    /// acquire, 'r' release), its token, and its ttl ms (acquire) or the key to announce (release).
+    /// counter, waiting marker and watch marker. ARGV[1] counter expiry ms, ARGV[2] release channel,
+    /// ARGV[3] the fencing reseed window in µs (<see cref="FencingTokens"/>), ARGV[4] the change
+    /// channel, then per lock the operation ('a' acquire, 'r' release), its token, and its ttl ms
+    /// (acquire) or the key to announce (release). A grant or release of a watched lock is announced
+    /// on the change channel in the form <see cref="LockChange"/> reads.
     /// </summary>
     public const string AcquireOrRelease = """
         -- returns two entries per lock: for an acquire 1, fencing token when the token holds the lock now,
@@ -24,7 +26,15 @@ internal static class LockScripts
         -- the server clock in microseconds, read once per call for all of its grants
         local clock
         local window = tonumber(ARGV[3])
-        local function acquire(lock, counter, marker, token, ttl)
+        -- a watched lock's change: '+' (granted) or '-' (released), its fencing token, the grant's ttl,
+        -- the lock key's length and the key, then the holder's label (what its token carries after a '|')
+        local function announce(watch, sign, fence, ttl, lock, token)
+          if redis.call('EXISTS', watch) == 0 then return end
+          local bar = string.find(token, '|', 1, true)
+          local label = bar and string.sub(token, bar + 1) or ''
+          redis.call('PUBLISH', ARGV[4], sign .. fence .. ':' .. ttl .. ':' .. #lock .. ':' .. lock .. label)
+        end
+        local function acquire(lock, counter, marker, watch, token, ttl)
           if redis.call('SET', lock, token, 'NX', 'PX', ttl) then
             -- the token is above the counter (the last token) and at least the server clock in
             -- microseconds less the window (FencingTokens): a counter that a failover or restart set back
@@ -52,6 +62,7 @@ internal static class LockScripts
               end
               fence = clock
             end
+            announce(watch, '+', string.format('%.0f', fence), ttl, lock, token)
             return 1, fence
           end
           if redis.call('GET', lock) == token then
@@ -64,16 +75,18 @@ internal static class LockScripts
           redis.call('SET', marker, '1', 'PX', pttl > 0 and pttl + 1000 or 60000)
           return 0, pttl
         end
-        local function release(lock, counter, marker, token, payload)
+        local function release(lock, counter, marker, watch, token, payload)
           if redis.call('GET', lock) ~= token then return 0, 0 end
           -- one DEL for both: 2 means the waiting marker was there too
           if redis.call('DEL', lock, marker) == 2 then redis.call('PUBLISH', ARGV[2], payload) end
+          -- the holder's fencing token is the counter's: no grant came after it while it held the lock
+          announce(watch, '-', redis.call('GET', counter) or '', '', lock, token)
           return 1, 0
         end
         local replies = {}
-        for i = 1, #KEYS / 3 do
-          local op = ARGV[3 * i + 1] == 'a' and acquire or release
-          local ok, status, value = pcall(op, KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[3 * i + 2], ARGV[3 * i + 3])
+        for i = 1, #KEYS / 4 do
+          local op = ARGV[3 * i + 2] == 'a' and acquire or release
+          local ok, status, value = pcall(op, KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i], ARGV[3 * i + 3], ARGV[3 * i + 4])
           if not ok then status, value = -1, type(status) == 'table' and status.err or tostring(status) end
           replies[2 * i - 1], replies[2 * i] = status, value
         end
@@ -87,6 +100,14 @@ internal static class LockScripts
           return redis.call('PEXPIRE', KEYS[1], ARGV[2])
         end
         return 0
+        """;
+
+    /// <summary>KEYS[1] lock key, KEYS[2] fencing counter, KEYS[3] watch marker; ARGV[1] the marker's ttl ms.</summary>
+    public const string Watch = """
+        -- marks the lock as watched (its grants and releases are announced from now on) and returns,
+        -- read in the same step, its value ('' when free), its counter ('' when none) and its pttl
+        redis.call('SET', KEYS[3], '1', 'PX', ARGV[1])
+        return { redis.call('GET', KEYS[1]) or '', redis.call('GET', KEYS[2]) or '', redis.call('PTTL', KEYS[1]) }
         """;
 
     /// <summary>KEYS[1], KEYS[2]: two keys in different hash slots; touches neither.</summary>
@@ -104,6 +125,7 @@ internal static class LockScripts
 
     public static readonly byte[] AcquireOrReleaseSha = Sha1(AcquireOrRelease);
     public static readonly byte[] ExtendSha = Sha1(Extend);
+    public static readonly byte[] WatchSha = Sha1(Watch);
     public static readonly byte[] SlotProbeSha = Sha1(SlotProbe);
     public static readonly byte[] SelectProbeSha = Sha1(SelectProbe);
 

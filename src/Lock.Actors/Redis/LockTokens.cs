@@ -24,6 +24,21 @@ internal static class LockTokens
     }
 
     /// <summary>
+    /// A fresh token that carries <paramref name="label"/> after a <c>|</c>: the scripts announce the
+    /// label (an election candidate's id) with the lock's changes, and never the random part.
+    /// </summary>
+    public static string Labelled(string label) => New() + LabelSeparator + label;
+
+    /// <summary>The label a token or lock value carries, or null.</summary>
+    public static string? LabelOf(string? token)
+    {
+        var bar = token?.IndexOf(LabelSeparator) ?? -1;
+        return bar < 0 ? null : token![(bar + 1)..];
+    }
+
+    private const char LabelSeparator = '|';
+
+    /// <summary>
     /// What logs and ToString show of a token: its first characters only, so a log reader cannot
     /// release or extend someone else's lock.
     /// </summary>

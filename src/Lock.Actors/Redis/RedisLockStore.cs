@@ -15,6 +15,8 @@ internal sealed class RedisLockStore : ILockStore
     private readonly LockKeys _keys;
     private readonly RedisValue _counterExpiryMs;
     private readonly RedisValue _releaseChannelName;
+    private readonly RedisValue _changeChannelName;
+    private ChannelMessageQueue? _changes;
     private readonly CallBatcher<ILockCall> _calls;
     private Action<RedisChannel, RedisValue>? _subscription;
     private readonly RedisKey[] _slotProbeKeys;
@@ -35,6 +37,7 @@ internal sealed class RedisLockStore : ILockStore
         _keys = keys;
         _counterExpiryMs = (long)counterExpiry.TotalMilliseconds;
         _releaseChannelName = keys.ReleaseChannel.ToString();
+        _changeChannelName = keys.ChangeChannel.ToString();
         // Two lock names whose hash tags fall in different slots (9555 and 5424).
         _slotProbeKeys = [keys.LockKey("slot-probe-a"), keys.LockKey("slot-probe-b")];
         CallTimeout = redis.CallTimeout;
@@ -65,20 +68,22 @@ internal sealed class RedisLockStore : ILockStore
 
     private Task<RedisResult> Send(IReadOnlyList<ILockCall> calls)
     {
-        var keys = new RedisKey[calls.Count * 3];
-        var values = new RedisValue[3 + calls.Count * 3];
+        var keys = new RedisKey[calls.Count * 4];
+        var values = new RedisValue[4 + calls.Count * 3];
         values[0] = _counterExpiryMs;
         values[1] = _releaseChannelName;
         values[2] = FencingTokens.ReseedWindowMicroseconds;
+        values[3] = _changeChannelName;
         for (var i = 0; i < calls.Count; i++)
         {
             var call = calls[i];
-            keys[3 * i] = call.Key.Lock;
-            keys[3 * i + 1] = call.Key.Fence;
-            keys[3 * i + 2] = call.Key.Wait;
-            values[3 + 3 * i] = call.Operation;
-            values[4 + 3 * i] = call.Token;
-            values[5 + 3 * i] = call.Argument;
+            keys[4 * i] = call.Key.Lock;
+            keys[4 * i + 1] = call.Key.Fence;
+            keys[4 * i + 2] = call.Key.Wait;
+            keys[4 * i + 3] = call.Key.Watch;
+            values[4 + 3 * i] = call.Operation;
+            values[5 + 3 * i] = call.Token;
+            values[6 + 3 * i] = call.Argument;
         }
         var reply = EvaluateAsync(LockScripts.AcquireOrReleaseSha, LockScripts.AcquireOrRelease, keys, values);
         return _minReplicaAcks > 0 ? ConfirmGrantsAsync(calls, reply) : reply;
@@ -227,6 +232,40 @@ internal sealed class RedisLockStore : ILockStore
         var pttl = (long)await (await DatabaseAsync().ConfigureAwait(false)).ExecuteAsync("PTTL", _keys.LockKey(key)).ConfigureAwait(false);
         return KeyState.FromPttl(pttl);
     }
+
+    public async Task<WatchedState> WatchAsync(LockKeyNames key, TimeSpan markerTtl)
+    {
+        var reply = (RedisResult[])(await EvaluateAsync(
+            LockScripts.WatchSha, LockScripts.Watch,
+            [key.Lock, key.Fence, key.Watch],
+            [Milliseconds(markerTtl)]).ConfigureAwait(false))!;
+        var value = (string?)reply[0];
+        var counter = (string?)reply[1];
+        var pttl = (long)reply[2];
+        var locked = !string.IsNullOrEmpty(value);
+        return new WatchedState(
+            locked,
+            long.TryParse(counter, out var fence) ? fence : null,
+            LockTokens.LabelOf(value),
+            locked && pttl >= 0 ? TimeSpan.FromMilliseconds(pttl) : null);
+    }
+
+    public async Task SubscribeChangesAsync(Action<string, LockChange> onChange)
+    {
+        var connection = await _redis.ConnectedAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+        // A queue, not a handler: the client then hands messages over one at a time, in order.
+        var queue = await connection.GetSubscriber().SubscribeAsync(_keys.ChangeChannel).ConfigureAwait(false);
+        queue.OnMessage(message =>
+        {
+            if (message.Message.HasValue && LockChange.Parse(((ReadOnlyMemory<byte>)message.Message).Span) is { } change &&
+                _keys.KeyOf(change.LockKey) is { } key)
+                onChange(key, change);
+        });
+        _changes = queue;
+    }
+
+    public Task UnsubscribeChangesAsync() =>
+        Interlocked.Exchange(ref _changes, null) is { } queue ? queue.UnsubscribeAsync() : Task.CompletedTask;
 
     public async Task SubscribeReleasesAsync(Action<string> onReleased)
     {

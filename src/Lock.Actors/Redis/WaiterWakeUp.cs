@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Lock.Actors.Actors;
+using Lock.Actors.Actors.Watching;
 
 namespace Lock.Actors.Redis;
 
@@ -39,6 +40,7 @@ internal sealed class WaiterWakeUp
             try
             {
                 await store.SubscribeReleasesAsync(key => manager.Tell(new LockManagerActor.ReleaseAnnounced(key))).ConfigureAwait(false);
+                await store.SubscribeChangesAsync((key, change) => manager.Tell(new WatchProtocol.ChangeAnnounced(key, change))).ConfigureAwait(false);
                 if (warned) log.Info("Release notifications subscribed");
                 return;
             }
@@ -57,7 +59,7 @@ internal sealed class WaiterWakeUp
     {
         try
         {
-            _store.UnsubscribeReleasesAsync().Wait(timeout);
+            Task.WhenAll(_store.UnsubscribeReleasesAsync(), _store.UnsubscribeChangesAsync()).Wait(timeout);
         }
         catch (Exception)
         {

@@ -30,4 +30,10 @@ internal sealed class CountingStore(ILockStore inner) : ILockStore
     public Task SubscribeReleasesAsync(Action<string> onReleased) => inner.SubscribeReleasesAsync(onReleased);
 
     public Task UnsubscribeReleasesAsync() => inner.UnsubscribeReleasesAsync();
+
+    public Task<WatchedState> WatchAsync(LockKeyNames key, TimeSpan markerTtl) => inner.WatchAsync(key, markerTtl);
+
+    public Task SubscribeChangesAsync(Action<string, LockChange> onChange) => inner.SubscribeChangesAsync(onChange);
+
+    public Task UnsubscribeChangesAsync() => inner.UnsubscribeChangesAsync();
 }

@@ -13,7 +13,7 @@ public static class LeastPrivilege
     public static readonly string[] Single =
     [
         "~lock:*", "&lock:*", "-@all",
-        "+evalsha", "+eval", "+set", "+get", "+incr", "+del", "+pexpire", "+pttl", "+time", "+publish",
+        "+evalsha", "+eval", "+set", "+get", "+incr", "+del", "+pexpire", "+pttl", "+exists", "+time", "+publish",
         "+subscribe", "+unsubscribe", "+ping", "+echo", "+select", "+wait",
     ];
 

@@ -16,12 +16,14 @@ internal sealed class InMemoryLockStore : ILockStore
         public long ExpiresAt;
         public long Fence;
         public bool Waited;
+        public bool Watched;
     }
 
     private readonly LockKeys _keys = new("lock:memory:");
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private Action<string>? _onReleased;
+    private Action<string, LockChange>? _onChange;
 
     public TimeSpan CallTimeout => TimeSpan.FromSeconds(5);
 
@@ -37,6 +39,7 @@ internal sealed class InMemoryLockStore : ILockStore
                 entry.Token = token;
                 entry.ExpiresAt = Now + Ticks(ttl);
                 entry.Fence++;
+                if (entry.Watched) Announce(key, new LockChange(key.Lock!, true, entry.Fence, ttl, LockTokens.LabelOf(token)));
                 return Task.FromResult(AcquireOutcome.Granted(entry.Fence));
             }
             if (entry.Token == token)
@@ -59,6 +62,7 @@ internal sealed class InMemoryLockStore : ILockStore
             entry.Token = null;
             if (entry.Waited) announce = _onReleased;
             entry.Waited = false;
+            if (entry.Watched) Announce(key, new LockChange(key.Lock!, false, entry.Fence, null, LockTokens.LabelOf(token)));
         }
         announce?.Invoke(key.Key);
         return Task.FromResult(true);
@@ -97,6 +101,35 @@ internal sealed class InMemoryLockStore : ILockStore
         _onReleased = null;
         return Task.CompletedTask;
     }
+
+    public Task<WatchedState> WatchAsync(LockKeyNames key, TimeSpan markerTtl)
+    {
+        lock (_gate)
+        {
+            var entry = EntryOf(key.Key);
+            entry.Watched = true;
+            return Task.FromResult(new WatchedState(
+                entry.Token is not null,
+                entry.Fence == 0 ? null : entry.Fence,
+                LockTokens.LabelOf(entry.Token),
+                entry.Token is null ? null : Stopwatch.GetElapsedTime(Now, entry.ExpiresAt)));
+        }
+    }
+
+    public Task SubscribeChangesAsync(Action<string, LockChange> onChange)
+    {
+        _onChange = onChange;
+        return Task.CompletedTask;
+    }
+
+    public Task UnsubscribeChangesAsync()
+    {
+        _onChange = null;
+        return Task.CompletedTask;
+    }
+
+    // Under the gate, as Redis publishes inside the script: announcements leave in the order of the changes.
+    private void Announce(LockKeyNames key, LockChange change) => _onChange?.Invoke(key.Key, change);
 
     // The entry of a key, with an expired holder already gone (Redis expires keys the same way).
     private Entry EntryOf(string key)

@@ -33,6 +33,14 @@ internal sealed class ProbeLockStore(IActorRef probe, TimeSpan callTimeout) : IL
 
     public sealed record GetState(string Key, TaskCompletionSource<KeyState> Reply);
 
+    /// <summary>A watch read of a key; the spec answers it with the state Redis would return.</summary>
+    public sealed record Watch(string Key, TaskCompletionSource<WatchedState> Reply)
+    {
+        public void Answer(bool locked, long? fencingToken, string? label = null, TimeSpan? remainingTtl = null) =>
+            Reply.SetResult(new WatchedState(locked, fencingToken, label, remainingTtl));
+        public void Fail(string error) => Reply.SetException(new InvalidOperationException(error));
+    }
+
     public TimeSpan CallTimeout { get; } = callTimeout;
 
     public string? ConfigurationProblem { get; set; }
@@ -54,6 +62,13 @@ internal sealed class ProbeLockStore(IActorRef probe, TimeSpan callTimeout) : IL
     public Task SubscribeReleasesAsync(Action<string> onReleased) => Task.CompletedTask;
 
     public Task UnsubscribeReleasesAsync() => Task.CompletedTask;
+
+    public Task<WatchedState> WatchAsync(LockKeyNames key, TimeSpan markerTtl) =>
+        Ask(new Watch(key.Key, NewReply<WatchedState>()), static call => call.Reply.Task);
+
+    public Task SubscribeChangesAsync(Action<string, LockChange> onChange) => Task.CompletedTask;
+
+    public Task UnsubscribeChangesAsync() => Task.CompletedTask;
 
     private Task<T> Ask<TCall, T>(TCall call, Func<TCall, Task<T>> reply) where TCall : notnull
     {
