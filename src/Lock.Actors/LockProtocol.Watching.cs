@@ -20,10 +20,11 @@ public static partial class LockProtocol
     /// <summary>
     /// <paramref name="Key"/> is now held under <paramref name="FencingToken"/>, or (when
     /// <paramref name="Locked"/> is false) the hold under <paramref name="FencingToken"/> has ended:
-    /// released, or expired on its TTL. Tokens only go up, so a watcher can order what it is told. A
-    /// watcher is never told "released" while the hold it names is still in Redis. When a notification
-    /// is lost (Redis pub/sub delivers at most once), the next read of the key brings the watcher to the
-    /// current state, possibly skipping a hold that began and ended meanwhile.
+    /// released, or expired on its TTL. Tokens only go up, so a watcher can order what it is told. Every
+    /// hold's end is told before the next hold's start, and a watcher is never told "released" while the
+    /// hold it names is still in Redis. When a notification is lost (Redis pub/sub delivers at most
+    /// once), the next read of the key brings the watcher to the current state, possibly skipping a
+    /// hold that began and ended meanwhile.
     /// </summary>
     public sealed record LockStateChanged(string Key, bool Locked, long? FencingToken) : IDeadLetterSuppression;
 

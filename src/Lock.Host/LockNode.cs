@@ -17,8 +17,13 @@ internal static class LockNode
     public const string HostConfigFile = "hocon/lock-host.conf";
     private const string SelfTestKey = "test_lock";
 
-    public static async Task<IHost> StartAsync(string name, NodeSettings settings, CancellationToken cancellationToken)
+    /// <param name="configure">More for the node's ActorSystem (a leader-only actor, say); it may read the
+    /// host's services once the host has started.</param>
+    public static async Task<IHost> StartAsync(
+        string name, NodeSettings settings, CancellationToken cancellationToken,
+        Action<AkkaConfigurationBuilder, Func<IServiceProvider>>? configure = null)
     {
+        IHost? built = null;
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             DisableDefaults = true,
@@ -46,10 +51,11 @@ internal static class LockNode
             {
                 options.RedisConfiguration = settings.Redis.Configuration;
                 if (settings.KeyPrefix is not null) options.KeyPrefix = settings.KeyPrefix;
-            }));
+            })
+            .WithExtra(configure, () => built!.Services));
         builder.Services.AddLockService();
 
-        var host = builder.Build();
+        var host = built = builder.Build();
         try
         {
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -70,6 +76,13 @@ internal static class LockNode
             throw;
         }
         return host;
+    }
+
+    private static AkkaConfigurationBuilder WithExtra(
+        this AkkaConfigurationBuilder builder, Action<AkkaConfigurationBuilder, Func<IServiceProvider>>? configure, Func<IServiceProvider> services)
+    {
+        configure?.Invoke(builder, services);
+        return builder;
     }
 
     private static Akka.Configuration.ConfigurationException? FindConfigurationError(Exception error) => error switch

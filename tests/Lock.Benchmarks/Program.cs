@@ -20,6 +20,8 @@ using StackExchange.Redis;
 // Profiling aids: LOCK_BENCH_ONLY="floor;Lock.Actors (Ask)" runs some contenders only, LOCK_BENCH_ROUNDS
 // and LOCK_BENCH_MEMORY_KEYS override the rounds per scenario and the keys of the memory scenario,
 // LOCK_BENCH_COST=1 prints what each uncontended cycle cost.
+//   dotnet run -c Release --project tests/Lock.Benchmarks -- --election  hand-over and watch figures (about 2 minutes)
+if (args.Contains("--election")) return await ElectionFigures.RunAsync();
 if (Environment.GetEnvironmentVariable("LOCK_BENCH_MINTHREADS") is { } minThreads) ThreadPool.SetMinThreads(int.Parse(minThreads), int.Parse(minThreads));
 var smoke = args.Contains("--smoke");
 var quick = args.Contains("--quick");

@@ -39,6 +39,7 @@ internal sealed class WatchedLock
         }
         if (read.Locked)
         {
+            if (current.Locked && current.FencingToken != read.FencingToken) Ended(current, told);
             if (!current.Locked || current.FencingToken != read.FencingToken) Tell(read, told);
         }
         else if (current.Locked)
@@ -65,7 +66,9 @@ internal sealed class WatchedLock
         }
         if (token > known)
         {
-            // The end of a hold whose grant was not seen: the grant came first.
+            // A later hold: the one watchers know has ended (its release was not announced: it expired,
+            // or the announcement was lost). The end of a hold whose grant was not seen: the grant came first.
+            if (current.Locked) Ended(current, told);
             if (!next.Locked) Tell(next with { Locked = true }, told);
             Tell(next, told);
         }
@@ -75,6 +78,8 @@ internal sealed class WatchedLock
         }
         // Anything else is older than what watchers know already.
     }
+
+    private void Ended(LockView hold, List<LockView> told) => Tell(hold with { Locked = false }, told);
 
     private void Tell(LockView view, List<LockView> told)
     {

@@ -65,13 +65,15 @@ public sealed class WatchedLockSpec
     }
 
     [Fact]
-    public void A_new_grant_while_the_old_is_held_is_told_without_a_release_in_between()
+    public void A_later_grant_tells_the_end_of_the_hold_before_it_first()
     {
-        _lock.Read(Held(5), true, _told);
+        _lock.Read(Held(5, "a"), true, _told);
         Told();
-        // The release of 5 was lost: the key was never free as far as anyone can tell now.
-        _lock.Announced(Granted(6), _told);
-        Assert.Equal([new LockView(true, 6, null)], Told());
+        // Hold 5 expired (nothing announces that) and 6 was granted: 5 has surely ended.
+        _lock.Announced(Granted(6, "b"), _told);
+        Assert.Equal([new LockView(false, 5, "a"), new LockView(true, 6, "b")], Told());
+        _lock.Read(Held(8, "c"), true, _told);
+        Assert.Equal([new LockView(false, 6, "b"), new LockView(true, 8, "c")], Told());
     }
 
     [Fact]
