@@ -22,6 +22,9 @@ public sealed class DistributedLocksOptions
     public TimeSpan? OperationTimeout { get; set; }
     public TimeSpan? ForceReleaseTimeout { get; set; }
 
+    /// <summary><c>lock.election.ttl</c>: a term's TTL when a campaign names none.</summary>
+    public TimeSpan? ElectionTtl { get; set; }
+
     /// <summary>A StackExchange.Redis configuration string; the extension then opens and owns the connection.</summary>
     public string? RedisConfiguration { get; set; }
 
@@ -66,6 +69,7 @@ public sealed class DistributedLocksOptions
         Write("max-key-length", MaxKeyLength?.ToString(CultureInfo.InvariantCulture));
         Write("operation-timeout", Duration(OperationTimeout));
         Write("shutdown.force-release-timeout", Duration(ForceReleaseTimeout));
+        Write("election.ttl", Duration(ElectionTtl));
         Write("redis.configuration", Quote(RedisConfiguration));
         Write("redis.database", RedisDatabase?.ToString(CultureInfo.InvariantCulture));
         Write("redis.min-replica-acks", MinReplicaAcks?.ToString(CultureInfo.InvariantCulture));

@@ -28,8 +28,8 @@ internal static class LockScripts
         local window = tonumber(ARGV[3])
         -- a watched lock's change: '+' (granted) or '-' (released), its fencing token, the grant's ttl,
         -- the lock key's length and the key, then the holder's label (what its token carries after a '|')
-        local function announce(watch, sign, fence, ttl, lock, token)
-          if redis.call('EXISTS', watch) == 0 then return end
+        -- (called only when the watch marker exists: an unwatched lock pays one EXISTS and nothing else)
+        local function announce(sign, fence, ttl, lock, token)
           local bar = string.find(token, '|', 1, true)
           local label = bar and string.sub(token, bar + 1) or ''
           redis.call('PUBLISH', ARGV[4], sign .. fence .. ':' .. ttl .. ':' .. #lock .. ':' .. lock .. label)
@@ -62,7 +62,7 @@ internal static class LockScripts
               end
               fence = clock
             end
-            announce(watch, '+', string.format('%.0f', fence), ttl, lock, token)
+            if redis.call('EXISTS', watch) == 1 then announce('+', string.format('%.0f', fence), ttl, lock, token) end
             return 1, fence
           end
           if redis.call('GET', lock) == token then
@@ -80,7 +80,7 @@ internal static class LockScripts
           -- one DEL for both: 2 means the waiting marker was there too
           if redis.call('DEL', lock, marker) == 2 then redis.call('PUBLISH', ARGV[2], payload) end
           -- the holder's fencing token is the counter's: no grant came after it while it held the lock
-          announce(watch, '-', redis.call('GET', counter) or '', '', lock, token)
+          if redis.call('EXISTS', watch) == 1 then announce('-', redis.call('GET', counter) or '', '', lock, token) end
           return 1, 0
         end
         local replies = {}

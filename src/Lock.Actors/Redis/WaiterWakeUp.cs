@@ -6,9 +6,9 @@ using Lock.Actors.Actors.Watching;
 namespace Lock.Actors.Redis;
 
 /// <summary>
-/// Wakes waiters when a lock is released anywhere: the node's one pub/sub subscription to release
-/// notifications, each routed to the
-/// manager (and from there to the key's actor, whose waiting head tries at once). Together with
+/// Wakes waiters when a lock is released anywhere: the node's pub/sub subscriptions to release
+/// notifications, each routed to the manager (and from there to the key's actor, whose waiting head
+/// tries at once), and to the changes of watched locks (routed to their watch actors). Together with
 /// <see cref="TopologyWatch"/> (every head tries again after a reconnect or a promotion) this is why
 /// waiters do not poll.
 /// </summary>
@@ -35,12 +35,18 @@ internal sealed class WaiterWakeUp
     private static async Task SubscribeUntilDoneAsync(ILockStore store, IActorRef manager, TimeSpan retryInterval, Task terminated, ILoggingAdapter log)
     {
         var warned = false;
+        bool releases = false, changes = false;
         while (!terminated.IsCompleted)
         {
             try
             {
-                await store.SubscribeReleasesAsync(key => manager.Tell(new LockManagerActor.ReleaseAnnounced(key))).ConfigureAwait(false);
-                await store.SubscribeChangesAsync((key, change) => manager.Tell(new WatchProtocol.ChangeAnnounced(key, change))).ConfigureAwait(false);
+                // Each once: a second subscription of the same channel would deliver every message twice.
+                if (!releases)
+                    await store.SubscribeReleasesAsync(key => manager.Tell(new LockManagerActor.ReleaseAnnounced(key))).ConfigureAwait(false);
+                releases = true;
+                if (!changes)
+                    await store.SubscribeChangesAsync((key, change) => manager.Tell(new WatchProtocol.ChangeAnnounced(key, change))).ConfigureAwait(false);
+                changes = true;
                 if (warned) log.Info("Release notifications subscribed");
                 return;
             }

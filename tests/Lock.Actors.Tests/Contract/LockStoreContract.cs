@@ -111,6 +111,42 @@ public abstract class LockStoreContract
     }
 
     [Fact]
+    public async Task A_watched_key_reads_its_state_and_announces_its_changes_in_order_and_only_then()
+    {
+        var watched = NewKey();
+        var unwatched = NewKey();
+        var changes = System.Threading.Channels.Channel.CreateUnbounded<(string Key, LockChange Change)>();
+        await Store.SubscribeChangesAsync((key, change) => changes.Writer.TryWrite((key, change)));
+        try
+        {
+            var before = await Store.TryAcquireAsync(watched, "first|leader-1", Ttl);
+            var read = await Store.WatchAsync(watched, TimeSpan.FromSeconds(30));
+            Assert.Equal((true, before.FencingToken, "leader-1"), (read.Locked, read.FencingToken, read.Label));
+            Assert.InRange(read.RemainingTtl ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), Ttl);
+
+            await Store.TryAcquireAsync(unwatched, "other", Ttl);
+            await Store.ReleaseAsync(unwatched, "other");
+            await Store.ReleaseAsync(watched, "first|leader-1");
+            var next = await Store.TryAcquireAsync(watched, "second|leader-2", Ttl);
+
+            async Task<LockChange> NextAsync()
+            {
+                var (key, change) = await changes.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+                Assert.Equal(watched.Key, key); // the unwatched key's changes are never announced
+                return change;
+            }
+            var released = await NextAsync();
+            Assert.Equal((false, before.FencingToken, "leader-1"), (released.Locked, released.FencingToken, released.Label));
+            var granted = await NextAsync();
+            Assert.Equal((true, next.FencingToken, "leader-2", Ttl), (granted.Locked, granted.FencingToken, granted.Label, granted.Ttl));
+        }
+        finally
+        {
+            await Store.UnsubscribeChangesAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_holder_that_never_releases_is_gone_when_its_ttl_ends()
     {
         var key = NewKey();

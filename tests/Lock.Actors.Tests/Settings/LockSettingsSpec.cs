@@ -33,6 +33,7 @@ public sealed class LockSettingsSpec
         Assert.Equal(TimeSpan.FromDays(1), settings.FencingCounterExpiry);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.IdleTimeout);
         Assert.Equal(TimeSpan.FromSeconds(5), settings.ForceReleaseTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.ElectionTtl);
     }
 
     [Fact]
@@ -58,6 +59,8 @@ public sealed class LockSettingsSpec
     [InlineData("lock.fencing.counter-expiry = 1h", "lock.fencing.counter-expiry")]
     [InlineData("lock.redis.configuration = \"\"", "lock.redis.configuration")]
     [InlineData("lock.redis.min-replica-acks = -1", "lock.redis.min-replica-acks")]
+    [InlineData("lock.election.ttl = 0s", "lock.election.ttl")]
+    [InlineData("lock.election.ttl = 2d", "lock.election.ttl")]
     [InlineData("lock.redis.replica-ack-timeout = 0ms", "lock.redis.replica-ack-timeout")]
     [InlineData("lock.redis.tls.ca-certificate = \"/nonexistent/ca.crt\"", "lock.redis.tls.ca-certificate")]
     [InlineData("lock.redis.tls.client-certificate = \"/etc/hostname\"", "lock.redis.tls.client-certificate")]

@@ -1,6 +1,6 @@
 using Akka.Actor;
 
-namespace Lock.Actors.Departures;
+namespace Lock.Actors.Actors;
 
 /// <summary>
 /// The facade's address for conversations of more than one reply (a campaign, a watch): a real actor,
