@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Lock.Actors.Departures;
 using Lock.Actors.Redis;
 using static Lock.Actors.Actors.Watching.WatchProtocol;
 using static Lock.Actors.LockProtocol;
@@ -140,9 +141,10 @@ internal sealed class KeyWatchActor : ReceiveActor, IWithTimers
         _reading = true;
         _readAgain = false;
         _announcedWhileReading = false;
-        _store.WatchAsync(_names, MarkerTtl).PipeTo(Self,
-            success: state => new ReadCompleted(state),
-            failure: cause => new ReadFaulted(cause));
+        // Delivered as the read completes (no hop through the thread pool), as the key actor's replies are.
+        _store.WatchAsync(_names, MarkerTtl).PipeResultTo(Self, _names,
+            static (_, state) => new ReadCompleted(state),
+            static (_, cause) => new ReadFaulted(cause));
     }
 
     /// <summary>A hold that may end by expiring is read again when its TTL is over.</summary>
