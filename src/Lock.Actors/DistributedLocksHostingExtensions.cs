@@ -43,7 +43,7 @@ public static class DistributedLocksHostingExtensions
     }
 
     /// <summary>
-    /// Makes <see cref="LockService"/> and <see cref="DistributedLocks"/> of the application's
+    /// Makes <see cref="LockService"/> (also as <see cref="ILockService"/>) and <see cref="DistributedLocks"/> of the application's
     /// ActorSystem resolvable. (Akka.Hosting keeps its service collection to itself, so this is the
     /// one call beside <c>AddAkka</c>.)
     /// </summary>
@@ -51,6 +51,7 @@ public static class DistributedLocksHostingExtensions
     {
         services.TryAddSingleton(sp => DistributedLocks.Get(sp.GetRequiredService<ActorSystem>()));
         services.TryAddSingleton(sp => sp.GetRequiredService<DistributedLocks>().Service);
+        services.TryAddSingleton<ILockService>(sp => sp.GetRequiredService<LockService>());
         return services;
     }
 }

@@ -55,13 +55,14 @@ public sealed class LockHandle : IAsyncDisposable
     /// background, and the handle may be released again (it then asks Redis once more: false if the
     /// background release or the TTL got there first).
     /// </summary>
-    public async Task<bool> ReleaseAsync()
+    /// <param name="cancellationToken">Stops waiting for the answer (the release goes on; the handle may be released again).</param>
+    public async Task<bool> ReleaseAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _released, 1) == 1) return false;
         bool released;
         try
         {
-            released = await _service.ReleaseAsync(Key, Token).ConfigureAwait(false);
+            released = await _service.ReleaseAsync(Key, Token, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -79,7 +80,8 @@ public sealed class LockHandle : IAsyncDisposable
     }
 
     /// <summary>Resets the TTL (to <paramref name="ttl"/>, or the TTL it was taken with); false when no longer held.</summary>
-    public Task<bool> ExtendAsync(TimeSpan? ttl = null) => _service.ExtendAsync(Key, Token, ttl ?? Ttl);
+    public Task<bool> ExtendAsync(TimeSpan? ttl = null, CancellationToken cancellationToken = default) =>
+        _service.ExtendAsync(Key, Token, ttl ?? Ttl, cancellationToken);
 
     /// <summary>
     /// Releases the lock. Never throws: if Redis cannot be reached the lock frees itself when its TTL

@@ -37,7 +37,8 @@ public static partial class LockProtocol
     }
 
     /// <summary>
-    /// Take the lock on <paramref name="Key"/>, waiting up to <paramref name="Timeout"/> while it is held.
+    /// Take the lock on <paramref name="Key"/>, waiting up to <paramref name="Timeout"/> while it is held
+    /// (<see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: until it is granted).
     /// <paramref name="Owner"/>, when given, is watched: its locks are released when it stops, and it
     /// receives <see cref="LockLost"/>.
     /// </summary>

@@ -15,7 +15,7 @@ namespace Lock.Actors;
 /// the per-lock calls with a reply address of their own (<see cref="PendingReply"/>, bounded by a
 /// timeout as an Ask is), the whole-node ones (active locks, force release) through Ask.
 /// </summary>
-public sealed class LockService
+public sealed class LockService : ILockService
 {
     private readonly ActorSystem _system;
     private readonly IActorRef _manager;
@@ -61,9 +61,9 @@ public sealed class LockService
         AcquireCoreAsync(key, ttl, timeout, autoExtend, nullOnTimeout: false, cancellationToken)!;
 
     /// <summary>True when the token held the key and it is now free; false when the token did not hold it.</summary>
-    public async Task<bool> ReleaseAsync(string key, string token)
+    public async Task<bool> ReleaseAsync(string key, string token, CancellationToken cancellationToken = default)
     {
-        var reply = await RequestAsync(key, new Release(key, token), _settings.OperationTimeout).ConfigureAwait(false);
+        var reply = await RequestAsync(key, new Release(key, token), _settings.OperationTimeout, cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             LockReleased => true,
@@ -74,9 +74,9 @@ public sealed class LockService
     }
 
     /// <summary>True when the token holds the key and its TTL was reset; false when it does not hold it.</summary>
-    public async Task<bool> ExtendAsync(string key, string token, TimeSpan? ttl = null)
+    public async Task<bool> ExtendAsync(string key, string token, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
     {
-        var reply = await RequestAsync(key, new Extend(key, token, ttl), _settings.OperationTimeout).ConfigureAwait(false);
+        var reply = await RequestAsync(key, new Extend(key, token, ttl), _settings.OperationTimeout, cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             LockExtended => true,
@@ -87,12 +87,13 @@ public sealed class LockService
     }
 
     /// <summary>Whether the key is held by anyone, on any node.</summary>
-    public async Task<bool> IsLockedAsync(string key) => (await GetStatusAsync(key).ConfigureAwait(false)).Locked;
+    public async Task<bool> IsLockedAsync(string key, CancellationToken cancellationToken = default) =>
+        (await GetStatusAsync(key, cancellationToken).ConfigureAwait(false)).Locked;
 
     /// <summary>Whether the key is held, and its remaining TTL.</summary>
-    public async Task<LockStatus> GetStatusAsync(string key)
+    public async Task<LockStatus> GetStatusAsync(string key, CancellationToken cancellationToken = default)
     {
-        var reply = await RequestAsync(key, new IsLocked(key), _settings.OperationTimeout).ConfigureAwait(false);
+        var reply = await RequestAsync(key, new IsLocked(key), _settings.OperationTimeout, cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             LockStatus status => status,
@@ -102,14 +103,20 @@ public sealed class LockService
     }
 
     /// <summary>The locks this node holds now.</summary>
-    public async Task<IReadOnlyList<ActiveLock>> GetActiveLocksAsync() =>
-        (await _manager.Ask<ActiveLocks>(GetActiveLocks.Instance, _settings.OperationTimeout).ConfigureAwait(false)).Locks;
+    public async Task<IReadOnlyList<ActiveLock>> GetActiveLocksAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return (await _manager.Ask<ActiveLocks>(GetActiveLocks.Instance, _settings.OperationTimeout, cancellationToken).ConfigureAwait(false)).Locks;
+    }
 
     /// <summary>Releases every lock this node holds; returns how many were deleted from Redis.</summary>
-    public async Task<int> ForceReleaseAllAsync()
+    /// <remarks>Cancelling stops the wait for the count, not the release, which goes on.</remarks>
+    public async Task<int> ForceReleaseAllAsync(CancellationToken cancellationToken = default)
     {
+        // Ask sends even with a cancelled token: a request cancelled before it is made is not made.
+        cancellationToken.ThrowIfCancellationRequested();
         var reply = await _manager.Ask<ForceReleased>(
-            ForceReleaseAll.Instance, _settings.ForceReleaseTimeout + _settings.OperationTimeout).ConfigureAwait(false);
+            ForceReleaseAll.Instance, _settings.ForceReleaseTimeout + _settings.OperationTimeout, cancellationToken).ConfigureAwait(false);
         return reply.Count;
     }
 
@@ -209,9 +216,11 @@ public sealed class LockService
         // The manager always answers by the request's own timeout; the margin only covers a node
         // too overloaded to answer at all.
         var wait = timeout ?? _settings.DefaultTimeout;
-        var replyTimeout = wait < TimeSpan.Zero || wait > RequestValidator.MaxTimeout
-            ? _settings.OperationTimeout
-            : wait + _settings.OperationTimeout;
+        var replyTimeout = wait == Timeout.InfiniteTimeSpan
+            ? Timeout.InfiniteTimeSpan // until granted or cancelled
+            : wait < TimeSpan.Zero || wait > RequestValidator.MaxTimeout
+                ? _settings.OperationTimeout
+                : wait + _settings.OperationTimeout;
         cancellationToken.ThrowIfCancellationRequested();
         var pending = Send(new Acquire(key, ttl, timeout, autoExtend));
         object reply;
@@ -238,11 +247,13 @@ public sealed class LockService
         };
     }
 
-    private async Task<object> RequestAsync(string key, object request, TimeSpan timeout)
+    // A cancelled wait only stops waiting: a release or extend already sent still happens.
+    private async Task<object> RequestAsync(string key, object request, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return await Send(request).Reply.WaitAsync(timeout).ConfigureAwait(false);
+            return await Send(request).Reply.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException e)
         {

@@ -55,8 +55,10 @@ internal static class RequestValidator
     private static string? Timeout(string key, TimeSpan? timeout) => timeout switch
     {
         null => null,
+        // Wait until granted (or, through the facade, cancelled).
+        { } value when value == System.Threading.Timeout.InfiniteTimeSpan => null,
         { } value when value < TimeSpan.Zero =>
-            $"Timeout {Describe(value)} for lock '{Preview(key)}' is invalid: it must not be negative.",
+            $"Timeout {Describe(value)} for lock '{Preview(key)}' is invalid: it must not be negative (Timeout.InfiniteTimeSpan waits until granted).",
         { } value when value > MaxTimeout =>
             $"Timeout {Describe(value)} for lock '{Preview(key)}' is invalid: it exceeds {MaxTimeout}.",
         _ => null,

@@ -83,6 +83,15 @@ public sealed class HostingSpec(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ILockService_resolves_as_the_same_service_so_applications_can_depend_on_the_interface()
+    {
+        var service = _host.Services.GetRequiredService<ILockService>();
+        Assert.Same(_host.Services.GetRequiredService<LockService>(), service);
+        await using var handle = await service.AcquireAsync("through-the-interface", cancellationToken: CancellationToken.None);
+        Assert.True(await service.IsLockedAsync("through-the-interface", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Stopping_the_host_releases_every_lock_the_node_holds()
     {
         var service = _host.Services.GetRequiredService<LockService>();

@@ -9,7 +9,7 @@ namespace Lock.Actors.Actors.Election;
 
 /// <summary>
 /// One candidate's campaign for one name: an acquire of the election's lock that waits without end
-/// (asked again whenever its wait runs out), under a token that carries the candidate id, extended by
+/// (Timeout.InfiniteTimeSpan), under a token that carries the candidate id, extended by
 /// the watchdog while it leads. This actor is the lock's owner, so when it stops, for whatever reason,
 /// the manager releases the term at once and the next candidate is woken by the release notification.
 /// <para>Behaviours: <see cref="Campaigning"/> → <see cref="Leading"/> → <see cref="Resigning"/>;
@@ -142,7 +142,7 @@ internal sealed class CampaignActor : ReceiveActor, IWithTimers
 
     private void AskForTerm() =>
         _manager.Tell(new LeaseProtocol.AcquireLease(
-            new Acquire(_key, _ttl, RequestValidator.MaxTimeout, AutoExtend: true, Owner: Self), _token, _ttl / 3));
+            new Acquire(_key, _ttl, Timeout.InfiniteTimeSpan, AutoExtend: true, Owner: Self), _token, _ttl / 3));
 
     private void EndResigned(IActorRef resignedTo)
     {

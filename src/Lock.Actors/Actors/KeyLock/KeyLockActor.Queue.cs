@@ -17,7 +17,7 @@ internal sealed partial class KeyLockActor
         var now = _clock.Now;
         _waiters.Add(new Waiter(
             Sender, request.Owner, request.Ttl ?? _settings.DefaultTtl, request.AutoExtend,
-            now, now + MonotonicClock.Ticks(request.Timeout ?? _settings.DefaultTimeout), token, extendInterval));
+            now, DeadlineOf(now, request.Timeout ?? _settings.DefaultTimeout), token, extendInterval));
     }
 
     /// <summary>Queues behind the holder or the attempt in flight; its deadline is watched from now.</summary>
@@ -125,6 +125,10 @@ internal sealed partial class KeyLockActor
     }
 
     // ---- deadlines ----
+
+    /// <summary>When a waiter that arrived at <paramref name="now"/> stops waiting; never, for Timeout.InfiniteTimeSpan.</summary>
+    private static long DeadlineOf(long now, TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : now + MonotonicClock.Ticks(timeout);
 
     /// <summary>One tick, due no later than the earliest deadline in the queue.</summary>
     private void ArmDeadline()

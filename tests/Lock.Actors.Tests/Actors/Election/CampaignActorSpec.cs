@@ -60,11 +60,11 @@ public sealed class CampaignActorSpec : TestKit
     {
         var asked = await ExpectAskedAsync();
         Assert.Equal("election:job", asked.Request.Key);
-        Assert.Equal((Ttl, RequestValidator.MaxTimeout, true, _campaign), (asked.Request.Ttl, asked.Request.Timeout, asked.Request.AutoExtend, asked.Request.Owner));
+        Assert.Equal((Ttl, Timeout.InfiniteTimeSpan, true, _campaign), (asked.Request.Ttl, asked.Request.Timeout, asked.Request.AutoExtend, asked.Request.Owner));
         Assert.Equal(Ttl / 3, asked.ExtendInterval);
         Assert.EndsWith("|node-a", asked.Token);
 
-        // The wait ran out (after about 25 days): it asks again, with the same token.
+        // Should a wait ever end as a timeout, it asks again, with the same token.
         _manager.Reply(new LockNotAcquired("election:job", AcquireFailure.Timeout, "held"));
         Assert.Equal(asked.Token, (await ExpectAskedAsync()).Token);
     }
