@@ -32,6 +32,10 @@ public sealed class DistributedLocks : IExtension
     {
         var log = Logging.GetLogger(system, typeof(DistributedLocks));
         Settings = LockSettings.Create(system);
+        // Lease options that only hand out their config path (Akka.Cluster.Hosting's singleton and
+        // sharding options) find their sections here, before any singleton asks for its lease.
+        if (Coordination.RedisLeaseSections.All() is { IsEmpty: false } leaseSections)
+            system.Settings.InjectTopLevelFallback(leaseSections);
         // Akka starts its scheduler's thread on the first timer anyone arms, and every caller waits for
         // that start on its own thread. Key actors arm timers as they start: a cold burst of 64 of them
         // blocked 33 pool threads at once, and the starved pool held every first acquire for about 13 s

@@ -38,8 +38,11 @@ public static class DistributedLocksHostingExtensions
                 factory(DependencyResolver.For(system).Resolver.GetService<IServiceProvider>())));
         }
 
-        return builder.WithActors((system, registry) =>
-            registry.Register<LockManager>(DistributedLocks.Get(system).Manager));
+        // Started with the ActorSystem (not first in WithActors): a singleton's lease may be asked for
+        // by actors started before ours, and the lease's config sections are added as it starts.
+        return builder
+            .WithExtension<DistributedLocksProvider>()
+            .WithActors((system, registry) => registry.Register<LockManager>(DistributedLocks.Get(system).Manager));
     }
 
     /// <summary>
