@@ -10,8 +10,17 @@ internal static class LocksCommand
     public static Command Create(GlobalOptions global)
     {
         var command = new Command("locks", "List the locks currently held in Redis under the prefix (SCAN, never KEYS), with remaining TTL.");
-        command.SetAction((parse, cancellationToken) => global.RunAsync(parse, cancellationToken,
-            (settings, output, token) => RunAsync(settings, output, token)));
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            // The locks of a private server started for this command would always be none.
+            if (parse.GetValue(global.Redis) is null && Environment.GetEnvironmentVariable(RedisEndpoint.EnvironmentVariable) is null)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync(
+                    $"locks lists the locks in a Redis that nodes use: name it with --redis (or {RedisEndpoint.EnvironmentVariable}).");
+                return HostFailureException.Misconfigured;
+            }
+            return await global.RunAsync(parse, cancellationToken, (settings, output, token) => RunAsync(settings, output, token));
+        });
         return command;
     }
 

@@ -33,6 +33,8 @@ internal static class StressCommand
         {
             resource, worker, run, keys, seconds, ttl, holdMin, holdMax, output,
         };
+        // A tool of the test suite, not of operators: it runs, but --help does not list it.
+        command.Hidden = true;
         command.SetAction((parse, cancellationToken) => global.RunAsync(parse, cancellationToken, (settings, stdout, token) =>
             RunAsync(settings, new StressOptions(
                 parse.GetValue(resource)!, parse.GetValue(worker)!, parse.GetValue(run)!, parse.GetValue(keys),

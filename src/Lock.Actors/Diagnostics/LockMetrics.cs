@@ -31,7 +31,8 @@ internal sealed class LockMetrics : IDisposable
         _released = _meter.CreateCounter<long>(LockMeter.Released, "{lock}", "Locks released by their token");
         _extended = _meter.CreateCounter<long>(LockMeter.Extended, "{extend}", "Successful extends");
         _lost = _meter.CreateCounter<long>(LockMeter.Lost, "{lock}", "Held locks lost without a release");
-        _acquireWait = _meter.CreateHistogram<double>(LockMeter.AcquireWait, "ms", "Time from an acquire's arrival to its grant");
+        // Durations in seconds, as OpenTelemetry's semantic conventions ask.
+        _acquireWait = _meter.CreateHistogram<double>(LockMeter.AcquireWait, "s", "Time from an acquire's arrival to its grant");
         _meter.CreateObservableGauge(LockMeter.Active, () => new Measurement<int>(ActiveLocks, _system), "{lock}", "Locks this node holds");
         _meter.CreateObservableGauge(LockMeter.Waiters, () => new Measurement<int>(Waiters, _system), "{request}", "Acquires queued in key actors");
     }
@@ -53,7 +54,7 @@ internal sealed class LockMetrics : IDisposable
     public void Acquired(long waitStartedAt)
     {
         _acquired.Add(1, _system);
-        _acquireWait.Record(Stopwatch.GetElapsedTime(waitStartedAt).TotalMilliseconds, _system);
+        _acquireWait.Record(Stopwatch.GetElapsedTime(waitStartedAt).TotalSeconds, _system);
     }
 
     public void NotAcquired(AcquireFailure reason) =>

@@ -14,13 +14,16 @@ public sealed class MetricsSpec : LockSpec
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<(string Instrument, double Value, string? Reason)> _measurements = new();
+    private readonly ConcurrentDictionary<string, string?> _units = new();
 
     public MetricsSpec(RedisFixture redis, ITestOutputHelper output) : base(redis, output)
     {
         var system = Sys.Name;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == LockMeter.Name) listener.EnableMeasurementEvents(instrument);
+            if (instrument.Meter.Name != LockMeter.Name) return;
+            _units[instrument.Name] = instrument.Unit;
+            listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags, system));
         _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags, system));
@@ -81,6 +84,9 @@ public sealed class MetricsSpec : LockSpec
 
         Assert.Equal(3, Sum(LockMeter.Acquired));
         Assert.Equal(3, _measurements.Count(m => m.Instrument == LockMeter.AcquireWait));
+        // OpenTelemetry's conventions: durations in seconds.
+        Assert.Equal("s", _units[LockMeter.AcquireWait]);
+        Assert.All(_measurements.Where(m => m.Instrument == LockMeter.AcquireWait), m => Assert.InRange(m.Value, 0, 10));
         Assert.Equal(1, Sum(LockMeter.NotAcquired, "timeout"));
         Assert.Equal(1, Sum(LockMeter.NotAcquired, "invalid_request"));
         Assert.True(Sum(LockMeter.Extended) >= 1);

@@ -65,6 +65,20 @@ public sealed class LockHostSpec(RedisFixture redis, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task Locks_without_a_Redis_says_it_needs_one_and_stress_is_not_listed()
+    {
+        Assert.Null(Environment.GetEnvironmentVariable(RedisEndpoint.EnvironmentVariable));
+        var locks = await RunAsync("locks");
+        Assert.Equal(2, locks.ExitCode);
+        Assert.Contains("name it with --redis", locks.Error);
+        Assert.Empty(locks.Output);
+
+        var help = await RunAsync("--help");
+        Assert.Contains("serve", help.Output);
+        Assert.DoesNotContain("stress", help.Output);
+    }
+
+    [Fact]
     public async Task Every_command_has_help()
     {
         foreach (var command in new[] { Array.Empty<string>(), ["demo"], ["locks"], ["serve"] })
