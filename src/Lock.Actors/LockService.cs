@@ -141,7 +141,7 @@ public sealed class LockService : ILockService
                     leadership = new Leadership(e.Name, e.FencingToken, _manager, candidate!, _settings.OperationTimeout);
                     if (!elected.TrySetResult(leadership)) _manager.Tell(new Resign(name, candidate!));
                     break;
-                case LeadershipLost lost when leadership is not null:
+                case LeadershipLost when leadership is not null:
                     leadership.MarkLost();
                     break;
                 case LeadershipLost lost:

@@ -137,7 +137,7 @@ internal sealed class LockManagerActor : ReceiveActor
             foreach (var child in _children.Values) Tell(child, KeyReleased.Instance);
             _watches.Tell(WatchProtocol.ReadAll.Instance);
         });
-        WatchReceives();
+        WatchAndResignReceives();
         Receive<AbandonAcquire>(abandon =>
         {
             if (_children.TryGetValue(abandon.Key, out var child)) Tell(child, new Abandon(abandon.ReplyTo));
@@ -213,7 +213,7 @@ internal sealed class LockManagerActor : ReceiveActor
 
     // ---- watches and elections (their own actors; the manager validates and routes) ----
 
-    private void WatchReceives()
+    private void WatchAndResignReceives()
     {
         Receive<WatchLock>(watch =>
         {
@@ -238,6 +238,7 @@ internal sealed class LockManagerActor : ReceiveActor
                 _watches.Tell(new WatchProtocol.RemoveWatch(new WatchProtocol.Watch(Elections.KeyOf(unwatch.Name), unwatch.Watcher, unwatch.Name)));
         });
         Receive<WatchProtocol.ChangeAnnounced>(announced => _watches.Tell(announced));
+        // Valid while shutting down too: a resign is answered even after the campaigns have ended.
         Receive<Resign>(resign =>
         {
             if (resign is { Name: not null, Candidate: not null }) _elections.Forward(resign);

@@ -132,10 +132,9 @@ internal sealed class CampaignActor : ReceiveActor, IWithTimers
             if (!terminated.ActorRef.Equals(_candidate)) return;
             // A candidate that stops resigns: stopping this owner releases the term at once.
             _manager.Tell(new LockManagerActor.AbandonAcquire(_key, Self));
-            Context.Parent.Tell(new CampaignEnded(Self));
-            Context.Stop(Self);
+            Finish(to: null, why: null);
         });
-        Receive<LockAcquired>(acquired => { }); // a second reply to the same token: already handled
+        Receive<LockAcquired>(_ => { }); // a second reply to the same token: already handled
     }
 
     // ---- helpers ----
@@ -144,18 +143,22 @@ internal sealed class CampaignActor : ReceiveActor, IWithTimers
         _manager.Tell(new LeaseProtocol.AcquireLease(
             new Acquire(_key, _ttl, Timeout.InfiniteTimeSpan, AutoExtend: true, Owner: Self), _token, _ttl / 3));
 
-    private void EndResigned(IActorRef resignedTo)
-    {
-        Context.Parent.Tell(new CampaignEnded(Self));
-        resignedTo.Tell(new Resigned(_name));
-        Context.Stop(Self);
-    }
+    private void EndResigned(IActorRef resignedTo) => Finish(resignedTo, new Resigned(_name));
 
     private void End(LeadershipLost lost)
     {
         if (_term != 0) _log.Info("Leadership of {Name} (term {Term}) lost: {Reason}", _name, _term, lost.Reason);
+        Finish(_candidate, lost);
+    }
+
+    /// <summary>
+    /// The campaign is over: the elections hear it first (so a candidate that campaigns again at once
+    /// starts a new campaign), then whoever is told why, then this actor, the term's owner, stops.
+    /// </summary>
+    private void Finish(IActorRef? to, object? why)
+    {
         Context.Parent.Tell(new CampaignEnded(Self));
-        _candidate.Tell(lost);
+        if (to is not null) to.Tell(why);
         Context.Stop(Self);
     }
 }
