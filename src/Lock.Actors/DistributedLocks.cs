@@ -28,6 +28,8 @@ public sealed class DistributedLocks : IExtension
     private readonly WaiterWakeUp _releases;
     private readonly ShutdownRelease _shutdown;
 
+    /// <summary>Starts the subsystem for <paramref name="system"/>; use <see cref="Get"/> instead.</summary>
+    /// <param name="system">The ActorSystem it serves.</param>
     public DistributedLocks(ExtendedActorSystem system)
     {
         var log = Logging.GetLogger(system, typeof(DistributedLocks));
@@ -76,6 +78,7 @@ public sealed class DistributedLocks : IExtension
     /// <summary>The library's reference configuration (the <c>lock</c> section with every default).</summary>
     public static Config DefaultConfig() => ConfigurationFactory.FromResource<DistributedLocks>(ReferenceResource);
 
+    /// <summary>The settings read once from the <c>lock</c> section.</summary>
     public LockSettings Settings { get; }
 
     /// <summary>The lock manager: send it the messages of <see cref="LockProtocol"/>.</summary>
@@ -99,6 +102,15 @@ public sealed class DistributedLocks : IExtension
     internal ILockStore Store { get; }
 
     internal LockMetrics Metrics { get; }
+
+    /// <summary>Locks this node holds now (the <c>lock.active</c> gauge).</summary>
+    public int ActiveLocks => Metrics.ActiveLocks;
+
+    /// <summary>Acquires queued in this node's key actors now (the <c>lock.waiters</c> gauge).</summary>
+    public int Waiters => Metrics.Waiters;
+
+    /// <summary>When the watchdog last lost a lock on this node (null if it never did).</summary>
+    public DateTimeOffset? LastWatchdogLossAt => Metrics.LastWatchdogLossAt;
 
     /// <summary>
     /// Completes with the number of locks the coordinated-shutdown task released (faults if it could

@@ -16,6 +16,8 @@ public sealed class DistributedLocksSetup : Setup
 {
     private readonly Func<ActorSystem, IConnectionMultiplexer> _connectionFactory;
 
+    /// <summary>Uses <paramref name="connection"/>, which the application keeps and disposes.</summary>
+    /// <param name="connection">The application's multiplexer.</param>
     public DistributedLocksSetup(IConnectionMultiplexer connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
@@ -26,6 +28,7 @@ public sealed class DistributedLocksSetup : Setup
     /// The connection is asked for when the extension starts, with the ActorSystem at hand (for example
     /// to resolve the application's multiplexer from its service provider).
     /// </summary>
+    /// <param name="connectionFactory">Returns the multiplexer to use; never disposed by the lock subsystem.</param>
     public DistributedLocksSetup(Func<ActorSystem, IConnectionMultiplexer> connectionFactory)
     {
         _connectionFactory = connectionFactory ?? throw new ArgumentNullException(nameof(connectionFactory));

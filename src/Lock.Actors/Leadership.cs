@@ -25,6 +25,7 @@ public sealed class Leadership : IAsyncDisposable
         _operationTimeout = operationTimeout;
     }
 
+    /// <summary>The election's name.</summary>
     public string Name { get; }
 
     /// <summary>The term: higher than every earlier term's. Pass it to what the leader writes to, so a deposed leader's late writes are refused.</summary>
@@ -62,5 +63,6 @@ public sealed class Leadership : IAsyncDisposable
         _lost.Cancel();
     }
 
+    /// <summary>The election and its term.</summary>
     public override string ToString() => $"Leadership {{ Name = {Name}, FencingToken = {FencingToken} }}";
 }

@@ -25,6 +25,7 @@ public sealed class LockHandle : IAsyncDisposable
         Ttl = ttl;
     }
 
+    /// <summary>The lock's key.</summary>
     public string Key { get; }
 
     /// <summary>The secret that proves ownership; needed to release or extend from elsewhere.</summary>
@@ -33,6 +34,7 @@ public sealed class LockHandle : IAsyncDisposable
     /// <summary>Strictly increasing per key: pass it to the resource you protect so it can reject stale writers.</summary>
     public long FencingToken { get; }
 
+    /// <summary>The TTL the lock was granted with.</summary>
     public TimeSpan Ttl { get; }
 
     /// <summary>Cancelled when the lock is lost (TTL ran out, or the watchdog found it gone).</summary>
@@ -116,6 +118,7 @@ public sealed class LockHandle : IAsyncDisposable
         }
     }
 
+    /// <summary>The key and fencing token (never the token).</summary>
     public override string ToString() =>
         $"LockHandle {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, FencingToken = {FencingToken} }}";
 }

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Lock.Actors.Actors.KeyLock;
+using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
 
 namespace Lock.Actors;
@@ -47,11 +49,16 @@ public static partial class LockProtocol
         TimeSpan? Ttl = null,
         TimeSpan? Timeout = null,
         bool AutoExtend = false,
-        IActorRef? Owner = null) : IFromManager;
+        IActorRef? Owner = null) : IFromManager
+    {
+        // The activity current where the request is made: the parent of its acquire and hold spans.
+        internal ActivityContext TraceParent { get; init; } = LockTracing.CurrentContext;
+    }
 
     /// <summary>The lock is held by the requester until <see cref="Ttl"/> passes or it is released.</summary>
     public sealed record LockAcquired(string Key, string Token, long FencingToken, TimeSpan Ttl) : IDeadLetterSuppression
     {
+        /// <summary>The reply, with the token redacted.</summary>
         public override string ToString() =>
             $"LockAcquired {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, FencingToken = {FencingToken}, Ttl = {Ttl} }}";
     }
@@ -62,22 +69,41 @@ public static partial class LockProtocol
     /// <summary>Give the lock back. Only the token that holds it releases anything.</summary>
     public sealed record Release(string Key, string Token) : IFromManager
     {
+        internal ActivityContext TraceParent { get; init; } = LockTracing.CurrentContext;
+
+        /// <summary>The request, with the token redacted.</summary>
         public override string ToString() => $"Release {{ Key = {Key}, Token = {LockTokens.Redact(Token)} }}";
     }
 
+    /// <summary>Reply to <see cref="Release"/>: the token held the key and the lock is deleted.</summary>
+    /// <param name="Key">The released key.</param>
     public sealed record LockReleased(string Key) : IDeadLetterSuppression;
 
+    /// <summary>Reply to <see cref="Release"/> when nothing was released.</summary>
+    /// <param name="Key">The key named in the request.</param>
+    /// <param name="Reason">Why: the token did not hold it, Redis was unavailable, or the request was malformed.</param>
+    /// <param name="Message">One sentence naming the key and the problem.</param>
     public sealed record ReleaseFailed(string Key, LockFailure Reason, string Message) : IDeadLetterSuppression;
 
     /// <summary>Reset the lock's TTL to <paramref name="Ttl"/> (or the TTL it was taken with).</summary>
     public sealed record Extend(string Key, string Token, TimeSpan? Ttl = null) : IFromManager
     {
+        internal ActivityContext TraceParent { get; init; } = LockTracing.CurrentContext;
+
+        /// <summary>The request, with the token redacted.</summary>
         public override string ToString() =>
             $"Extend {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, Ttl = {Ttl} }}";
     }
 
+    /// <summary>Reply to <see cref="Extend"/>: the lock now lives <paramref name="Ttl"/> from the extend.</summary>
+    /// <param name="Key">The extended key.</param>
+    /// <param name="Ttl">Its new TTL.</param>
     public sealed record LockExtended(string Key, TimeSpan Ttl) : IDeadLetterSuppression;
 
+    /// <summary>Reply to <see cref="Extend"/> when the lock was not extended.</summary>
+    /// <param name="Key">The key named in the request.</param>
+    /// <param name="Reason">Why: the token did not hold it, Redis was unavailable, or the request was malformed.</param>
+    /// <param name="Message">One sentence naming the key and the problem.</param>
     public sealed record ExtendFailed(string Key, LockFailure Reason, string Message) : IDeadLetterSuppression;
 
     /// <summary>Is the key held by anyone, on any node?</summary>
@@ -95,11 +121,19 @@ public static partial class LockProtocol
     /// <summary>Ask for the locks this node holds right now.</summary>
     public sealed record GetActiveLocks
     {
+        /// <summary>The one instance.</summary>
         public static GetActiveLocks Instance { get; } = new();
         private GetActiveLocks() { }
     }
 
     /// <summary>One entry of the manager's active-lock table.</summary>
+    /// <param name="Key">The lock's key.</param>
+    /// <param name="Token">The holder's token (redacted in <see cref="ToString"/>).</param>
+    /// <param name="FencingToken">The grant's fencing token.</param>
+    /// <param name="Owner">The actor the lock is bound to, if any.</param>
+    /// <param name="AcquiredAt">When it was granted (this node's wall clock).</param>
+    /// <param name="Ttl">The TTL it was taken or last extended with.</param>
+    /// <param name="AutoExtend">Whether the watchdog keeps it.</param>
     public sealed record ActiveLock(
         string Key,
         string Token,
@@ -109,16 +143,20 @@ public static partial class LockProtocol
         TimeSpan Ttl,
         bool AutoExtend)
     {
+        /// <summary>The entry, with the token redacted.</summary>
         public override string ToString() =>
             $"ActiveLock {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, FencingToken = {FencingToken}, " +
             $"Owner = {Owner}, AcquiredAt = {AcquiredAt:O}, Ttl = {Ttl}, AutoExtend = {AutoExtend} }}";
     }
 
+    /// <summary>Reply to <see cref="GetActiveLocks"/>.</summary>
+    /// <param name="Locks">The locks this node holds, in no particular order.</param>
     public sealed record ActiveLocks(IReadOnlyList<ActiveLock> Locks) : IDeadLetterSuppression;
 
     /// <summary>Release every lock this node holds (what coordinated shutdown does).</summary>
     public sealed record ForceReleaseAll
     {
+        /// <summary>The one instance.</summary>
         public static ForceReleaseAll Instance { get; } = new();
         private ForceReleaseAll() { }
     }
@@ -132,6 +170,7 @@ public static partial class LockProtocol
     /// </summary>
     public sealed record LockLost(string Key, string Token, string Reason) : IDeadLetterSuppression
     {
+        /// <summary>The message, with the token redacted.</summary>
         public override string ToString() =>
             $"LockLost {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, Reason = {Reason} }}";
     }

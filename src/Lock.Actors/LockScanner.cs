@@ -17,6 +17,10 @@ public sealed class LockScanner
     private readonly LockKeys _keys;
     private readonly int _database;
 
+    /// <summary>A scanner of the locks under <paramref name="keyPrefix"/>.</summary>
+    /// <param name="connection">The Redis connection (kept by the caller).</param>
+    /// <param name="keyPrefix">The lock key prefix (<c>lock.key-prefix</c>).</param>
+    /// <param name="database">The Redis database.</param>
     public LockScanner(IConnectionMultiplexer connection, string keyPrefix, int database = 0)
     {
         _connection = connection ?? throw new ArgumentNullException(nameof(connection));

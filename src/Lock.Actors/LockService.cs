@@ -43,6 +43,11 @@ public sealed class LockService : ILockService
         TryAcquireAsync(key, ttl, timeout, autoExtend: false, cancellationToken);
 
     /// <inheritdoc cref="TryAcquireAsync(string, TimeSpan?, TimeSpan?, CancellationToken)"/>
+    /// <param name="key">The lock's key.</param>
+    /// <param name="ttl">How long the lock lives without an extend (default <c>lock.default-ttl</c>).</param>
+    /// <param name="timeout">How long to wait while it is held elsewhere (default <c>lock.default-timeout</c>;
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: until granted or cancelled).</param>
+    /// <param name="cancellationToken">Stops the wait; a waiting acquire is withdrawn.</param>
     /// <param name="autoExtend">Keep extending the lock (at a third of its TTL) until it is released.</param>
     public Task<LockHandle?> TryAcquireAsync(
         string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default) =>
@@ -54,6 +59,11 @@ public sealed class LockService : ILockService
         AcquireAsync(key, ttl, timeout, autoExtend: false, cancellationToken);
 
     /// <inheritdoc cref="AcquireAsync(string, TimeSpan?, TimeSpan?, CancellationToken)"/>
+    /// <param name="key">The lock's key.</param>
+    /// <param name="ttl">How long the lock lives without an extend (default <c>lock.default-ttl</c>).</param>
+    /// <param name="timeout">How long to wait while it is held elsewhere (default <c>lock.default-timeout</c>;
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: until granted or cancelled).</param>
+    /// <param name="cancellationToken">Stops the wait; a waiting acquire is withdrawn.</param>
     /// <param name="autoExtend">Keep extending the lock (at a third of its TTL) until it is released.</param>
     public Task<LockHandle> AcquireAsync(
         string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default) =>

@@ -28,7 +28,8 @@ public sealed record LockSettings(
     string? TlsCaCertificate = null,
     string? TlsClientCertificate = null,
     string? TlsClientKey = null,
-    TimeSpan ElectionTtl = default)
+    TimeSpan ElectionTtl = default,
+    bool HashKeysInTelemetry = false)
 {
     /// <summary>The HOCON path of the section this record is read from.</summary>
     public const string ConfigPath = "lock";
@@ -68,7 +69,8 @@ public sealed record LockSettings(
             TlsCaCertificate: ReadOptionalPath(lockSection, "redis.tls.ca-certificate"),
             TlsClientCertificate: ReadOptionalPath(lockSection, "redis.tls.client-certificate"),
             TlsClientKey: ReadOptionalPath(lockSection, "redis.tls.client-key"),
-            ElectionTtl: ReadDuration(lockSection, "election.ttl"));
+            ElectionTtl: ReadDuration(lockSection, "election.ttl"),
+            HashKeysInTelemetry: ReadBool(lockSection, "telemetry.hash-keys"));
         settings.Validate();
         return settings;
     }
@@ -132,6 +134,8 @@ public sealed record LockSettings(
         section.HasPath(key) && ReadString(section, key) is { Length: > 0 } path ? path : null;
 
     private static int ReadInt(Config section, string key) => Read(section, key, c => c.GetInt(key));
+
+    private static bool ReadBool(Config section, string key) => Read(section, key, c => c.GetBoolean(key));
 
     private static TimeSpan ReadDuration(Config section, string key) =>
         Read(section, key, c => c.GetTimeSpan(key, null, allowInfinite: false));

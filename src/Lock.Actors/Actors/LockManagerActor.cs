@@ -76,6 +76,7 @@ internal sealed class LockManagerActor : ReceiveActor
     private readonly LockSettings _settings;
     private readonly ILockStore _store;
     private readonly LockMetrics _metrics;
+    private readonly LockTracing _tracing;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, KeyChild> _children = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _keyOfChild = new();
@@ -91,6 +92,7 @@ internal sealed class LockManagerActor : ReceiveActor
         _settings = settings;
         _store = store;
         _metrics = metrics;
+        _tracing = LockTracing.For(settings);
         _watches = Context.ActorOf(WatchRegistryActor.Props(settings, store).WithDispatcher(settings.Dispatcher), "watches");
         _elections = Context.ActorOf(ElectionsActor.Props(settings, Self).WithDispatcher(settings.Dispatcher), "elections");
         Running();
@@ -114,8 +116,8 @@ internal sealed class LockManagerActor : ReceiveActor
 
     private void ShuttingDown()
     {
-        Receive<Acquire>(request => RefuseShuttingDown(request.Key));
-        Receive<LeaseProtocol.AcquireLease>(request => RefuseShuttingDown(request.Request.Key));
+        Receive<Acquire>(request => RefuseShuttingDown(request));
+        Receive<LeaseProtocol.AcquireLease>(request => RefuseShuttingDown(request.Request));
         Receive<Campaign>(campaign => Sender.Tell(new ElectionFailed(campaign.Name ?? string.Empty, LockFailure.Unavailable,
             $"Election '{campaign.Name}' was not entered: the node is shutting down.")));
         Receive<BeginShutdown>(_ => ForceReleaseHeld(Sender));
@@ -153,7 +155,7 @@ internal sealed class LockManagerActor : ReceiveActor
     {
         if (RequestValidator.Acquire(request, _settings) is { } problem)
         {
-            Refuse(request.Key, AcquireFailure.InvalidRequest, problem);
+            Refuse(request, AcquireFailure.InvalidRequest, problem);
             return;
         }
         Forward(ChildFor(request.Key), request);
@@ -163,18 +165,20 @@ internal sealed class LockManagerActor : ReceiveActor
     {
         if ((RequestValidator.Acquire(request.Request, _settings) ?? RequestValidator.Token(request.Request.Key, request.Token)) is { } problem)
         {
-            Refuse(request.Request.Key, AcquireFailure.InvalidRequest, problem);
+            Refuse(request.Request, AcquireFailure.InvalidRequest, problem);
             return;
         }
         Forward(ChildFor(request.Request.Key), request);
     }
 
-    private void RefuseShuttingDown(string? key) =>
-        Refuse(key, AcquireFailure.ShuttingDown, $"Lock '{key}' was not acquired: the node is shutting down.");
+    private void RefuseShuttingDown(Acquire request) =>
+        Refuse(request, AcquireFailure.ShuttingDown, $"Lock '{request.Key}' was not acquired: the node is shutting down.");
 
     /// <summary>An acquire the manager answers itself, without a key actor: replied to and counted.</summary>
-    private void Refuse(string? key, AcquireFailure reason, string message)
+    private void Refuse(Acquire request, AcquireFailure reason, string message)
     {
+        var key = request.Key;
+        _tracing.Acquire(key ?? string.Empty, request.TraceParent, DateTimeOffset.UtcNow, LockTracing.Outcomes.Of(reason));
         Sender.Tell(new LockNotAcquired(key ?? string.Empty, reason, message));
         _metrics.NotAcquired(reason);
     }
@@ -187,7 +191,7 @@ internal sealed class LockManagerActor : ReceiveActor
             return;
         }
         if (_children.TryGetValue(request.Key, out var child)) Forward(child, request);
-        else StoreCalls.Release(_store, _metrics, request.Key, request.Token, Sender);
+        else StoreCalls.Release(_store, _metrics, _tracing, request, Sender);
     }
 
     private void OnExtend(Extend request)
@@ -198,7 +202,7 @@ internal sealed class LockManagerActor : ReceiveActor
             return;
         }
         if (_children.TryGetValue(request.Key, out var child)) Forward(child, request);
-        else StoreCalls.Extend(_store, _metrics, request.Key, request.Token, request.Ttl ?? _settings.DefaultTtl, Sender);
+        else StoreCalls.Extend(_store, _metrics, _tracing, request, request.Ttl ?? _settings.DefaultTtl, Sender);
     }
 
     private void OnIsLocked(IsLocked request)

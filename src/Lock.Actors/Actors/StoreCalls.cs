@@ -11,23 +11,49 @@ namespace Lock.Actors.Actors;
 /// </summary>
 internal static class StoreCalls
 {
-    public static void Release(ILockStore store, LockMetrics metrics, string key, string token, IActorRef replyTo) =>
-        store.ReleaseAsync(store.NamesOf(key), token).PipeTo(
+    public static void Release(ILockStore store, LockMetrics metrics, LockTracing tracing, Release request, IActorRef replyTo)
+    {
+        var key = request.Key;
+        var startedAt = DateTimeOffset.UtcNow;
+        void Trace(string outcome) => tracing.Release(key, request.TraceParent, startedAt, outcome, fencingToken: null);
+        store.ReleaseAsync(store.NamesOf(key), request.Token).PipeTo(
             replyTo,
-            success: released => released
-                ? Counted(new LockReleased(key), metrics.Released)
-                : new ReleaseFailed(key, LockFailure.NotHeld, $"Lock '{key}' is not held by this token."),
-            failure: cause => new ReleaseFailed(key, LockFailure.Unavailable,
-                $"Redis was unavailable while releasing lock '{key}': {cause.Message}"));
+            success: released =>
+            {
+                Trace(released ? LockTracing.Outcomes.Released : LockTracing.Outcomes.NotHeld);
+                return released
+                    ? Counted(new LockReleased(key), metrics.Released)
+                    : new ReleaseFailed(key, LockFailure.NotHeld, $"Lock '{key}' is not held by this token.");
+            },
+            failure: cause =>
+            {
+                Trace(LockTracing.Outcomes.Unavailable);
+                return new ReleaseFailed(key, LockFailure.Unavailable,
+                    $"Redis was unavailable while releasing lock '{key}': {cause.Message}");
+            });
+    }
 
-    public static void Extend(ILockStore store, LockMetrics metrics, string key, string token, TimeSpan ttl, IActorRef replyTo) =>
-        store.ExtendAsync(store.NamesOf(key), token, ttl).PipeTo(
+    public static void Extend(ILockStore store, LockMetrics metrics, LockTracing tracing, Extend request, TimeSpan ttl, IActorRef replyTo)
+    {
+        var key = request.Key;
+        var startedAt = DateTimeOffset.UtcNow;
+        void Trace(string outcome) => tracing.Extend(key, request.TraceParent, startedAt, outcome, fencingToken: null, byWatchdog: false);
+        store.ExtendAsync(store.NamesOf(key), request.Token, ttl).PipeTo(
             replyTo,
-            success: extended => extended
-                ? Counted(new LockExtended(key, ttl), metrics.Extended)
-                : new ExtendFailed(key, LockFailure.NotHeld, $"Lock '{key}' is not held by this token."),
-            failure: cause => new ExtendFailed(key, LockFailure.Unavailable,
-                $"Redis was unavailable while extending lock '{key}': {cause.Message}"));
+            success: extended =>
+            {
+                Trace(extended ? LockTracing.Outcomes.Extended : LockTracing.Outcomes.NotHeld);
+                return extended
+                    ? Counted(new LockExtended(key, ttl), metrics.Extended)
+                    : new ExtendFailed(key, LockFailure.NotHeld, $"Lock '{key}' is not held by this token.");
+            },
+            failure: cause =>
+            {
+                Trace(LockTracing.Outcomes.Unavailable);
+                return new ExtendFailed(key, LockFailure.Unavailable,
+                    $"Redis was unavailable while extending lock '{key}': {cause.Message}");
+            });
+    }
 
     public static void Status(ILockStore store, string key, IActorRef replyTo) =>
         store.GetStateAsync(key).PipeTo(

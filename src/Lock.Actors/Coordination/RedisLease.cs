@@ -60,8 +60,11 @@ public sealed class RedisLease : Lease
 
     private TimeoutSettings Timeouts => Settings.TimeoutSettings;
 
+    /// <summary>Takes the lease: true when granted, false when another owner holds it; faults when the outcome is unknown.</summary>
     public override Task<bool> Acquire() => Acquire(null!);
 
+    /// <summary>As <see cref="Acquire()"/>; <paramref name="leaseLostCallback"/> is called at most once if the granted lease is lost.</summary>
+    /// <param name="leaseLostCallback">Called (with the reason) when the lease is lost after the grant.</param>
     public override async Task<bool> Acquire(Action<Exception> leaseLostCallback)
     {
         lock (_gate)
@@ -99,6 +102,7 @@ public sealed class RedisLease : Lease
         }
     }
 
+    /// <summary>Gives the lease back: true when this owner held it and it is released.</summary>
     public override async Task<bool> Release()
     {
         lock (_gate)

@@ -7,6 +7,7 @@ namespace Lock.Actors.Diagnostics;
 /// </summary>
 public static class LockMeter
 {
+    /// <summary>The meter's name.</summary>
     public const string Name = "Lock.Actors";
 
     /// <summary>Counter: locks granted.</summary>
@@ -30,6 +31,6 @@ public static class LockMeter
     /// <summary>Gauge: acquire requests queued in key actors now.</summary>
     public const string Waiters = "lock.waiters";
 
-    /// <summary>Histogram (ms): from an acquire's arrival at its key actor to its grant.</summary>
+    /// <summary>Histogram (s): from an acquire's arrival at its key actor to its grant.</summary>
     public const string AcquireWait = "lock.acquire.wait";
 }

@@ -78,7 +78,7 @@ internal sealed class LockKeys
     {
         if (key.AsSpan().IndexOfAny('{', '}') < 0) return "{" + key + "}";
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(key));
-        return "{" + HashedTagMarker + Convert.ToHexStringLower(digest.AsSpan(0, 8)) + "}" + key;
+        return "{" + HashedTagMarker + Hex.Lower(digest.AsSpan(0, 8)) + "}" + key;
     }
 
     private static string EscapeGlob(string text)

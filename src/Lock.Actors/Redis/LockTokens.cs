@@ -18,7 +18,7 @@ internal static class LockTokens
     {
         var random = _random ??= new byte[TokenBytes * 32];
         if (_used == 0) RandomNumberGenerator.Fill(random);
-        var token = Convert.ToHexStringLower(random, _used, TokenBytes);
+        var token = Hex.Lower(random.AsSpan(_used, TokenBytes));
         _used = (_used + TokenBytes) % random.Length;
         return token;
     }

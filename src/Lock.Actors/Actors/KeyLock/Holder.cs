@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 
 namespace Lock.Actors.Actors.KeyLock;
@@ -11,6 +12,12 @@ internal sealed class Holder(Waiter waiter, long fencingToken, long validUntil, 
     public IActorRef GrantedTo { get; } = waiter.ReplyTo;
     public bool ReportsValidity { get; } = waiter.ReportsValidity;
     public TimeSpan Ttl { get; set; } = waiter.Ttl;
+
+    /// <summary>The grant on the wall clock: where its hold span starts.</summary>
+    public DateTimeOffset GrantedAtUtc { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The parent of the hold's spans: the activity current where the acquire was made.</summary>
+    public ActivityContext TraceParent { get; } = waiter.TraceParent;
 
     /// <summary>Extends the lock before its TTL runs out; null when the holder did not ask for it.</summary>
     public Watchdog? Watchdog { get; } = watchdog;

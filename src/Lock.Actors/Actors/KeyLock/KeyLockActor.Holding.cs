@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Lock.Actors.Coordination;
 using Lock.Actors.Departures;
+using Lock.Actors.Diagnostics;
 using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors.Actors.KeyLock;
@@ -32,7 +34,7 @@ internal sealed partial class KeyLockActor
         if (now >= watchdog.NextExtendAt)
         {
             watchdog.Sent();
-            StartExtend(new ExtendCall(holder.Token, holder.Ttl, null, now));
+            StartExtend(new ExtendCall(holder.Token, holder.Ttl, null, now, holder.FencingToken, holder.TraceParent));
         }
         ArmHolderTick(holder);
     }
@@ -49,12 +51,16 @@ internal sealed partial class KeyLockActor
         _holder = null;
         Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
         _metrics.Lost(byWatchdog: holder.Watchdog is not null);
+        TraceHoldEnded(holder, LockTracing.Outcomes.Lost);
         var lost = new LockLost(_key, holder.Token, reason);
         holder.Owner?.Tell(lost);
         Context.System.EventStream.Publish(lost);
         _log.Warning("Lost lock {Key} fencing {FencingToken}: {Reason}", _key, holder.FencingToken, reason);
         ServeQueue();
     }
+
+    private void TraceHoldEnded(Holder holder, string outcome) =>
+        _tracing.Hold(_key, holder.TraceParent, holder.GrantedAtUtc, outcome, holder.FencingToken, holder.Watchdog is not null);
 
     // ---- extend ----
 
@@ -103,6 +109,8 @@ internal sealed partial class KeyLockActor
     {
         _callsInFlight--;
         if (extended) _metrics.Extended();
+        _tracing.Extend(_key, call.TraceParent, call.StartedAtUtc,
+            extended ? LockTracing.Outcomes.Extended : LockTracing.Outcomes.NotHeld, call.FencingToken, byWatchdog: call.ReplyTo is null);
         call.ReplyTo?.Tell(extended
             ? new LockExtended(_key, call.Ttl)
             : new ExtendFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' is not held by this token (expired, released or taken over)."));
@@ -111,6 +119,7 @@ internal sealed partial class KeyLockActor
     private void OnExtendAnswered(ExtendCall call, Exception cause)
     {
         _callsInFlight--;
+        _tracing.Extend(_key, call.TraceParent, call.StartedAtUtc, LockTracing.Outcomes.Unavailable, call.FencingToken, byWatchdog: call.ReplyTo is null);
         call.ReplyTo?.Tell(new ExtendFailed(_key, LockFailure.Unavailable,
             $"Redis was unavailable while extending lock '{_key}': {cause.Message}"));
     }
@@ -121,9 +130,9 @@ internal sealed partial class KeyLockActor
     /// Held → Releasing (or one more try while Releasing): the holder is no longer extended, and stays
     /// until a release lands or its validity ends.
     /// </summary>
-    private void ReleaseHolder(Holder holder, IActorRef? replyTo, ReleaseCause cause)
+    private void ReleaseHolder(Holder holder, IActorRef? replyTo, ReleaseCause cause, ActivityContext? traceParent = null)
     {
-        StartRelease(new ReleaseCall(holder.Token, replyTo, cause, holder.ValidUntil));
+        StartRelease(new ReleaseCall(holder.Token, replyTo, cause, holder.ValidUntil, holder.FencingToken, traceParent ?? holder.TraceParent));
         GoTo(_releasing);
         _holderTick.EnsureBy(holder.ValidUntil);
     }
@@ -142,6 +151,7 @@ internal sealed partial class KeyLockActor
         _holder = null;
         _releaseRetries.Forget(holder.Token);
         Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
+        TraceHoldEnded(holder, completed.Released ? LockTracing.Outcomes.Released : LockTracing.Outcomes.Lost);
         if (!completed.Released)
         {
             _metrics.Lost(byWatchdog: false);
@@ -158,6 +168,8 @@ internal sealed partial class KeyLockActor
     {
         _callsInFlight--;
         if (released) _metrics.Released();
+        _tracing.Release(_key, call.TraceParent, call.StartedAtUtc,
+            released ? LockTracing.Outcomes.Released : LockTracing.Outcomes.NotHeld, call.FencingToken);
         call.ReplyTo?.Tell(released
             ? new LockReleased(_key)
             : new ReleaseFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' was no longer held by this token (it had expired or was taken over)."));
@@ -167,6 +179,7 @@ internal sealed partial class KeyLockActor
     {
         _callsInFlight--;
         var call = faulted.Call;
+        _tracing.Release(_key, call.TraceParent, call.StartedAtUtc, LockTracing.Outcomes.Unavailable, call.FencingToken);
         _log.Warning("Redis failed while releasing lock {Key}: {Error}", _key, faulted.Cause.Message);
         call.ReplyTo?.Tell(new ReleaseFailed(_key, LockFailure.Unavailable,
             $"Redis was unavailable while releasing lock '{_key}': {faulted.Cause.Message}"));

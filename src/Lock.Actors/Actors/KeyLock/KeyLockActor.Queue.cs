@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Lock.Actors.Departures;
+using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
 using static Lock.Actors.LockProtocol;
 
@@ -17,7 +18,7 @@ internal sealed partial class KeyLockActor
         var now = _clock.Now;
         _waiters.Add(new Waiter(
             Sender, request.Owner, request.Ttl ?? _settings.DefaultTtl, request.AutoExtend,
-            now, DeadlineOf(now, request.Timeout ?? _settings.DefaultTimeout), token, extendInterval));
+            now, DeadlineOf(now, request.Timeout ?? _settings.DefaultTimeout), token, extendInterval, request.TraceParent));
     }
 
     /// <summary>Queues behind the holder or the attempt in flight; its deadline is watched from now.</summary>
@@ -115,6 +116,8 @@ internal sealed partial class KeyLockActor
         // The table first: whoever hears of the grant and then asks the manager finds it listed.
         Context.Parent.Tell(new LockManagerActor.Granted(new ActiveLock(
             _key, holder.Token, fencingToken, holder.Owner, DateTimeOffset.UtcNow, holder.Ttl, watchdog is not null)));
+        // Recorded before the reply, so whoever hears of the grant finds its span ended.
+        _tracing.Acquire(_key, waiter.TraceParent, waiter.ArrivedAtUtc, LockTracing.Outcomes.Acquired, fencingToken);
         waiter.ReplyTo.Tell(new LockAcquired(_key, holder.Token, fencingToken, holder.Ttl));
         _metrics.Acquired(waiter.ArrivedAt);
         if (_log.IsDebugEnabled)
@@ -194,6 +197,7 @@ internal sealed partial class KeyLockActor
 
     private void NotAcquired(Waiter waiter, AcquireFailure reason, string message)
     {
+        _tracing.Acquire(_key, waiter.TraceParent, waiter.ArrivedAtUtc, LockTracing.Outcomes.Of(reason));
         waiter.ReplyTo.Tell(new LockNotAcquired(_key, reason, message));
         _metrics.NotAcquired(reason);
     }

@@ -56,6 +56,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
     private readonly LockSettings _settings;
     private readonly ILockStore _store;
     private readonly LockMetrics _metrics;
+    private readonly LockTracing _tracing;
     private readonly MonotonicClock _clock;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly WaiterQueue _waiters;
@@ -80,6 +81,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
         _settings = settings;
         _store = store;
         _metrics = metrics;
+        _tracing = LockTracing.For(settings);
         _clock = clock;
         _waiters = new WaiterQueue(metrics);
         _effectiveDeadline = EffectiveDeadline;
@@ -173,10 +175,10 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
                 ReportValidity(holder);
                 break;
             case LeaseProtocol.AcquireLease request: EnqueueBehind(request.Request, request.Token, request.ExtendInterval); break;
-            case Release request when request.Token == holder.Token: ReleaseHolder(holder, Sender, ReleaseCause.Request); break;
+            case Release request when request.Token == holder.Token: ReleaseHolder(holder, Sender, ReleaseCause.Request, request.TraceParent); break;
             case ForceRelease request: ReleaseHolder(holder, request.ReplyTo, ReleaseCause.Forced); break;
             case Extend request when request.Token == holder.Token:
-                StartExtend(new ExtendCall(holder.Token, request.Ttl ?? holder.Ttl, Sender, _clock.Now));
+                StartExtend(new ExtendCall(holder.Token, request.Ttl ?? holder.Ttl, Sender, _clock.Now, holder.FencingToken, request.TraceParent));
                 break;
             case ExtendCompleted completed when completed.Call.Token == holder.Token: OnHolderExtended(holder, completed); break;
             case ExtendFaulted faulted when faulted.Call.Token == holder.Token: OnHolderExtendFaulted(holder, faulted); break;
@@ -202,7 +204,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
             case Acquire request: EnqueueBehind(request, null, null); break;
             case LeaseProtocol.AcquireLease request: EnqueueBehind(request.Request, request.Token, request.ExtendInterval); break;
             // Asked again (a handle whose release failed, or the shutdown): one more try, answered.
-            case Release request when request.Token == holder.Token: ReleaseHolder(holder, Sender, ReleaseCause.Request); break;
+            case Release request when request.Token == holder.Token: ReleaseHolder(holder, Sender, ReleaseCause.Request, request.TraceParent); break;
             case ForceRelease request: ReleaseHolder(holder, request.ReplyTo, ReleaseCause.Forced); break;
             case ReleaseCompleted completed when completed.Call.Token == holder.Token: OnHolderReleased(holder, completed); break;
             case HolderTick:
@@ -235,8 +237,8 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
         switch (message)
         {
             // Not our holder's token (another node's, or a stale one): Redis decides.
-            case Release request: StoreCalls.Release(_store, _metrics, request.Key, request.Token, Sender); break;
-            case Extend request: StoreCalls.Extend(_store, _metrics, request.Key, request.Token, request.Ttl ?? _settings.DefaultTtl, Sender); break;
+            case Release request: StoreCalls.Release(_store, _metrics, _tracing, request, Sender); break;
+            case Extend request: StoreCalls.Extend(_store, _metrics, _tracing, request, request.Ttl ?? _settings.DefaultTtl, Sender); break;
             case ForceRelease request:
                 request.ReplyTo.Tell(new ReleaseFailed(_key, LockFailure.NotHeld, $"Lock '{_key}' is not held on this node."));
                 break;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Lock.Actors.Redis;
 
@@ -6,13 +7,19 @@ namespace Lock.Actors.Actors.KeyLock;
 /// <summary>One acquire request queued on its key, from arrival until it is granted or answered.</summary>
 internal sealed class Waiter(
     IActorRef replyTo, IActorRef? owner, TimeSpan ttl, bool autoExtend, long arrivedAt, long deadline,
-    string? token = null, TimeSpan? extendInterval = null)
+    string? token = null, TimeSpan? extendInterval = null, ActivityContext traceParent = default)
 {
     public IActorRef ReplyTo { get; } = replyTo;
     public IActorRef? Owner { get; } = owner;
     public TimeSpan Ttl { get; } = ttl;
     public bool AutoExtend { get; } = autoExtend;
     public long ArrivedAt { get; } = arrivedAt;
+
+    /// <summary>The arrival on the wall clock: where its acquire span starts.</summary>
+    public DateTimeOffset ArrivedAtUtc { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The activity current where the acquire was made: its spans' parent.</summary>
+    public ActivityContext TraceParent { get; } = traceParent;
 
     /// <summary>When the requester stops waiting (<see cref="MonotonicClock"/> time).</summary>
     public long Deadline { get; } = deadline;

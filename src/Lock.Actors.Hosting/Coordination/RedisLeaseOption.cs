@@ -27,6 +27,7 @@ public sealed class RedisLeaseOption : LeaseOptionBase
     /// </summary>
     public override string ConfigPath => _configPath;
 
+    /// <summary>The lease implementation: <see cref="RedisLease"/>.</summary>
     public override Type Class => typeof(RedisLease);
 
     /// <summary>How often the holder extends the lease (the watchdog's period).</summary>

@@ -15,17 +15,22 @@ public sealed class DistributedLocksHealthCheck : IHealthCheck
 
     private readonly DistributedLocks _locks;
 
+    /// <summary>The check of <paramref name="system"/>'s lock subsystem.</summary>
+    /// <param name="system">The application's ActorSystem.</param>
     public DistributedLocksHealthCheck(ActorSystem system)
     {
         _locks = DistributedLocks.Get(system);
     }
 
+    /// <summary>PINGs Redis (within <c>lock.operation-timeout</c>) and reads the node's recent losses.</summary>
+    /// <param name="context">The health-check context.</param>
+    /// <param name="cancellationToken">Stops the check.</param>
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var data = new Dictionary<string, object>
         {
-            ["active_locks"] = _locks.Metrics.ActiveLocks,
-            ["waiters"] = _locks.Metrics.Waiters,
+            ["active_locks"] = _locks.ActiveLocks,
+            ["waiters"] = _locks.Waiters,
         };
         if (_locks.ConfigurationProblem is { } problem) return HealthCheckResult.Unhealthy(problem, data: data);
         try
@@ -40,7 +45,7 @@ public sealed class DistributedLocksHealthCheck : IHealthCheck
             return HealthCheckResult.Unhealthy($"Redis did not answer: {e.Message}", e, data);
         }
 
-        if (_locks.Metrics.LastWatchdogLossAt is { } lostAt && DateTimeOffset.UtcNow - lostAt < LossWindow)
+        if (_locks.LastWatchdogLossAt is { } lostAt && DateTimeOffset.UtcNow - lostAt < LossWindow)
         {
             data["last_watchdog_loss"] = lostAt;
             return HealthCheckResult.Degraded($"The watchdog lost a lock at {lostAt:O}.", data: data);

@@ -12,14 +12,31 @@ namespace Lock.Actors;
 /// </summary>
 public sealed class DistributedLocksOptions
 {
+    /// <summary><c>lock.key-prefix</c>: put before every lock key in Redis.</summary>
     public string? KeyPrefix { get; set; }
+
+    /// <summary><c>lock.default-ttl</c>: a lock's TTL when the acquire names none.</summary>
     public TimeSpan? DefaultTtl { get; set; }
+
+    /// <summary><c>lock.default-timeout</c>: how long an acquire waits when it names no timeout.</summary>
     public TimeSpan? DefaultTimeout { get; set; }
+
+    /// <summary><c>lock.max-ttl</c>: the longest TTL an acquire or extend may ask for.</summary>
     public TimeSpan? MaxTtl { get; set; }
+
+    /// <summary><c>lock.retry-interval</c>: how often a waiter tries again when no release notification comes.</summary>
     public TimeSpan? RetryInterval { get; set; }
+
+    /// <summary><c>lock.idle-timeout</c>: how long a key actor with nothing to do lives on.</summary>
     public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary><c>lock.max-key-length</c>: the longest key accepted, in characters.</summary>
     public int? MaxKeyLength { get; set; }
+
+    /// <summary><c>lock.operation-timeout</c>: how long one Redis call may take before it counts as failed.</summary>
     public TimeSpan? OperationTimeout { get; set; }
+
+    /// <summary><c>lock.shutdown.force-release-timeout</c>: how long coordinated shutdown waits for the release of every lock.</summary>
     public TimeSpan? ForceReleaseTimeout { get; set; }
 
     /// <summary><c>lock.election.ttl</c>: a term's TTL when a campaign names none.</summary>
@@ -28,6 +45,7 @@ public sealed class DistributedLocksOptions
     /// <summary>A StackExchange.Redis configuration string; the extension then opens and owns the connection.</summary>
     public string? RedisConfiguration { get; set; }
 
+    /// <summary><c>lock.redis.database</c>: the Redis database number.</summary>
     public int? RedisDatabase { get; set; }
 
     /// <summary><c>lock.redis.min-replica-acks</c>: replicas that must confirm a grant (Redis WAIT) before it is handed out.</summary>

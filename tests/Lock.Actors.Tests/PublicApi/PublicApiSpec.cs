@@ -1,0 +1,47 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using PublicApiGenerator;
+
+namespace Lock.Actors.Tests.PublicApi;
+
+/// <summary>
+/// The public surface of each package, approved in a file beside this spec: a change to it fails here
+/// until the approved file is updated in the same commit, so every change shows in review. To accept a
+/// change, copy the <c>.received.txt</c> the failure names over the <c>.approved.txt</c>.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class PublicApiSpec
+{
+    [Fact]
+    public void Lock_Actors_public_api_is_the_approved_one() =>
+        Approve(typeof(DistributedLocks).Assembly);
+
+    [Fact]
+    public void Lock_Actors_Hosting_public_api_is_the_approved_one() =>
+        Approve(typeof(DistributedLocksHostingExtensions).Assembly);
+
+    private static void Approve(Assembly assembly, [CallerFilePath] string thisFile = "")
+    {
+        var api = assembly.GeneratePublicApi(new ApiGeneratorOptions
+        {
+            // The attributes say nothing a reviewer needs and change with the build.
+            ExcludeAttributes =
+            [
+                "System.Runtime.Versioning.TargetFrameworkAttribute",
+                "System.Reflection.AssemblyMetadataAttribute",
+            ],
+        }).ReplaceLineEndings("\n");
+        var folder = Path.GetDirectoryName(thisFile)!;
+        var name = assembly.GetName().Name!;
+        var approvedPath = Path.Combine(folder, name + ".approved.txt");
+        var receivedPath = Path.Combine(folder, name + ".received.txt");
+        var approved = File.Exists(approvedPath) ? File.ReadAllText(approvedPath).ReplaceLineEndings("\n") : "";
+        if (approved == api)
+        {
+            File.Delete(receivedPath);
+            return;
+        }
+        File.WriteAllText(receivedPath, api);
+        Assert.Fail($"The public API of {name} changed. Review {receivedPath} and, if the change is meant, copy it over {approvedPath}.");
+    }
+}
