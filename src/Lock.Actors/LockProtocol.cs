@@ -14,6 +14,15 @@ namespace Lock.Actors;
 /// </summary>
 public static partial class LockProtocol
 {
+    /// <summary>How a lock is held.</summary>
+    public enum LockMode
+    {
+        /// <summary>By one holder alone (the writer): every lock this library grants today.</summary>
+        Exclusive,
+        /// <summary>By several holders together (readers, or a semaphore's permits).</summary>
+        Shared,
+    }
+
     /// <summary>Why an <see cref="Acquire"/> did not get the lock.</summary>
     public enum AcquireFailure
     {

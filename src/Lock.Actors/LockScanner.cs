@@ -7,7 +7,7 @@ namespace Lock.Actors;
 
 /// <summary>
 /// An operator's view of the locks in Redis under a prefix, from every node: SCAN (never KEYS) over
-/// each primary, then each lock's remaining TTL. Reads only; needs no ActorSystem.
+/// each primary, then each lock's remaining TTL and fencing token. Reads only; needs no ActorSystem.
 /// </summary>
 public sealed class LockScanner
 {
@@ -28,8 +28,15 @@ public sealed class LockScanner
         _database = database;
     }
 
+    /// <summary>One lock found in Redis.</summary>
+    /// <param name="Key">The key as the application named it.</param>
+    /// <param name="Mode">How it is held.</param>
+    /// <param name="RemainingTtl">Its remaining TTL on the server's clock (null: held without an expiry, written by something else).</param>
+    /// <param name="FencingToken">The holder's fencing token (the key's counter; null when the counter is gone).</param>
+    public sealed record ScannedLock(string Key, LockMode Mode, TimeSpan? RemainingTtl, long? FencingToken);
+
     /// <summary>Each lock held under the prefix, with its key as the application named it.</summary>
-    public async IAsyncEnumerable<LockStatus> ScanAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<ScannedLock> ScanAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var db = _connection.GetDatabase(_database);
         foreach (var endpoint in _connection.GetEndPoints())
@@ -40,9 +47,13 @@ public sealed class LockScanner
                                .WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 if (_keys.KeyOf(redisKey!) is not { } key) continue;
-                var state = KeyState.FromPttl((long)await db.ExecuteAsync("PTTL", redisKey).ConfigureAwait(false));
+                // Both in one round trip; the counter was last raised by the grant that holds the key.
+                var pttl = db.ExecuteAsync("PTTL", redisKey);
+                var fence = db.StringGetAsync(_keys.FenceKey(key));
+                var state = KeyState.FromPttl((long)await pttl.ConfigureAwait(false));
+                var counter = await fence.ConfigureAwait(false);
                 if (!state.Locked) continue; // released or expired between SCAN and PTTL
-                yield return new LockStatus(key, true, state.RemainingTtl);
+                yield return new ScannedLock(key, LockMode.Exclusive, state.RemainingTtl, counter.TryParse(out long token) ? token : null);
             }
         }
     }

@@ -2,7 +2,10 @@ using System.CommandLine;
 
 namespace Lock.Host;
 
-/// <summary>The command line of the host: <c>demo</c> (also what runs without a command), <c>locks</c>, <c>serve</c>.</summary>
+/// <summary>
+/// The command line of the host (the <c>lock-actors</c> tool): <c>demo</c> (also what runs without a command),
+/// <c>locks</c>, <c>serve</c>, <c>hold</c>, <c>release</c>.
+/// </summary>
 internal static class LockHostCli
 {
     // Long enough for coordinated shutdown to release every lock after Ctrl+C or SIGTERM.
@@ -11,12 +14,14 @@ internal static class LockHostCli
     public static RootCommand Build()
     {
         var global = new GlobalOptions();
-        var root = new RootCommand("Lock.Host runs Lock.Actors nodes: distributed locks for Akka.NET on Redis. Without a command it runs the demo.");
+        var root = new RootCommand("lock-actors runs Lock.Actors nodes (distributed locks for Akka.NET on Redis) and inspects and holds their locks. Without a command it runs the demo.");
         global.AddTo(root);
         var demo = DemoCommand.Create(global);
         root.Subcommands.Add(demo);
         root.Subcommands.Add(LocksCommand.Create(global));
         root.Subcommands.Add(ServeCommand.Create(global));
+        root.Subcommands.Add(HoldCommand.Create(global));
+        root.Subcommands.Add(ReleaseCommand.Create(global));
         root.Subcommands.Add(StressCommand.Create(global));
         root.SetAction((parse, cancellationToken) => global.RunAsync(parse, cancellationToken,
             (settings, output, token) => DemoCommand.RunAsync(

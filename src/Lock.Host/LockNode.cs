@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Hosting;
 using Lock.Actors;
+using Lock.Actors.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,7 @@ internal static class LockNode
     /// host's services once the host has started.</param>
     public static async Task<IHost> StartAsync(
         string name, NodeSettings settings, CancellationToken cancellationToken,
-        Action<AkkaConfigurationBuilder, Func<IServiceProvider>>? configure = null)
+        Action<AkkaConfigurationBuilder, Func<IServiceProvider>>? configure = null, bool selfTest = true)
     {
         IHost? built = null;
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
@@ -38,15 +39,13 @@ internal static class LockNode
         builder.Logging.SetMinimumLevel(settings.LogLevel);
         // Akka's own chatter (dispatchers, remoting, coordinated shutdown phases) only when it matters.
         builder.Logging.AddFilter("Akka", LogLevel.Warning);
+        // The library's own lines (a node's start and shutdown) only when asked for; the commands say the outcome.
+        builder.Logging.AddFilter("Lock.Actors", settings.LogLevel <= LogLevel.Debug ? settings.LogLevel : LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
 
         builder.Services.AddAkka(name, akka => akka
             .AddHoconFile(Path.Combine(AppContext.BaseDirectory, HostConfigFile), HoconAddMode.Prepend)
-            .ConfigureLoggers(loggers =>
-            {
-                loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
-            })
+            .WithLoggerFactoryByCategory()
             .WithDistributedLocks(options =>
             {
                 options.RedisConfiguration = settings.Redis.Configuration;
@@ -67,7 +66,7 @@ internal static class LockNode
         }
         try
         {
-            await SelfTestAsync(host, name, settings.Redis).ConfigureAwait(false);
+            if (selfTest) await SelfTestAsync(host, name, settings.Redis).ConfigureAwait(false);
         }
         catch
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Lock.Actors;
 using StackExchange.Redis;
 
@@ -9,18 +10,9 @@ internal static class LocksCommand
 {
     public static Command Create(GlobalOptions global)
     {
-        var command = new Command("locks", "List the locks currently held in Redis under the prefix (SCAN, never KEYS), with remaining TTL.");
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            // The locks of a private server started for this command would always be none.
-            if (parse.GetValue(global.Redis) is null && Environment.GetEnvironmentVariable(RedisEndpoint.EnvironmentVariable) is null)
-            {
-                await parse.InvocationConfiguration.Error.WriteLineAsync(
-                    $"locks lists the locks in a Redis that nodes use: name it with --redis (or {RedisEndpoint.EnvironmentVariable}).");
-                return HostFailureException.Misconfigured;
-            }
-            return await global.RunAsync(parse, cancellationToken, (settings, output, token) => RunAsync(settings, output, token));
-        });
+        var command = new Command("locks", "List the locks currently held in Redis under the prefix (SCAN, never KEYS): mode, remaining TTL and fencing token.");
+        command.SetAction((parse, cancellationToken) =>
+            global.RunNamedAsync(parse, "locks", cancellationToken, (settings, output, token) => RunAsync(settings, output, token)));
         return command;
     }
 
@@ -28,22 +20,25 @@ internal static class LocksCommand
     {
         var options = ConfigurationOptions.Parse(settings.Redis.Configuration);
         options.AbortOnConnectFail = true;
+        options.ConnectTimeout = (int)RedisEndpoint.ReachTimeout.TotalMilliseconds;
         IConnectionMultiplexer connection;
         try
         {
             connection = await ConnectionMultiplexer.ConnectAsync(options);
         }
-        catch (RedisConnectionException e)
+        catch (RedisConnectionException)
         {
-            throw new HostFailureException($"Redis ({settings.Redis.Description}) is not reachable: {e.Message}", HostFailureException.Failed);
+            throw new HostFailureException(
+                $"Redis at {settings.Redis.Description} did not answer within {RedisEndpoint.ReachTimeout.TotalSeconds:0} s: check the address in --redis and that the server runs.",
+                HostFailureException.Failed);
         }
 
         await using (connection)
         {
             var prefix = settings.KeyPrefix ?? GlobalOptions.ConfiguredKeyPrefix();
-            var locks = new List<LockProtocol.LockStatus>();
-            await foreach (var status in new LockScanner(connection, prefix, options.DefaultDatabase ?? 0).ScanAsync(cancellationToken))
-                locks.Add(status);
+            var locks = new List<LockScanner.ScannedLock>();
+            await foreach (var held in new LockScanner(connection, prefix, options.DefaultDatabase ?? 0).ScanAsync(cancellationToken))
+                locks.Add(held);
 
             if (locks.Count == 0)
             {
@@ -51,14 +46,17 @@ internal static class LocksCommand
                 return 0;
             }
             var width = Math.Max(3, locks.Max(l => l.Key.Length));
-            await output.WriteLineAsync($"{"Key".PadRight(width)}  Remaining TTL");
-            foreach (var status in locks.OrderBy(l => l.Key, StringComparer.Ordinal))
+            await output.WriteLineAsync($"{"Key".PadRight(width)}  {"Mode",-9}  {"Remaining TTL",13}  {"Fencing token",18}");
+            foreach (var held in locks.OrderBy(l => l.Key, StringComparer.Ordinal))
             {
-                var ttl = status.RemainingTtl is { } remaining ? $"{remaining.TotalSeconds:0.000} s" : "no expiry";
-                await output.WriteLineAsync($"{status.Key.PadRight(width)}  {ttl}");
+                var ttl = held.RemainingTtl is { } remaining ? $"{remaining.TotalSeconds:0.000} s" : "no expiry";
+                var fencing = held.FencingToken?.ToString(CultureInfo.InvariantCulture) ?? "-";
+                await output.WriteLineAsync($"{held.Key.PadRight(width)}  {ModeName(held.Mode),-9}  {ttl,13}  {fencing,18}");
             }
             await output.WriteLineAsync($"{locks.Count} lock(s) under prefix '{prefix}'.");
             return 0;
         }
     }
+
+    private static string ModeName(LockProtocol.LockMode mode) => mode == LockProtocol.LockMode.Exclusive ? "exclusive" : "shared";
 }

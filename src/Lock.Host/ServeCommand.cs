@@ -33,7 +33,8 @@ internal static class ServeCommand
         };
         command.SetAction((parse, cancellationToken) => global.RunAsync(parse, cancellationToken,
             (settings, _, token) => RunAsync(settings, parse.GetValue(name)!, token,
-                parse.GetValue(campaign) is { } election ? new Election(election, parse.GetValue(campaignTtl) is { } ms ? TimeSpan.FromMilliseconds(ms) : null, parse.GetValue(timeline)) : null)));
+                parse.GetValue(campaign) is { } election ? new Election(election, parse.GetValue(campaignTtl) is { } ms ? TimeSpan.FromMilliseconds(ms) : null, parse.GetValue(timeline)) : null),
+            check: () => CommandValues.NodeName(parse.GetValue(name)!)));
         return command;
     }
 

@@ -37,18 +37,20 @@ public sealed class LockHostSpec(RedisFixture redis, ITestOutputHelper output) :
     }
 
     [Fact]
-    public async Task Locks_lists_a_key_that_is_held_with_its_remaining_ttl()
+    public async Task Locks_lists_a_key_that_is_held_with_its_mode_remaining_ttl_and_fencing_token()
     {
         Manager.Tell(new Acquire("reports:monthly close", Ttl: TimeSpan.FromMinutes(2)));
-        await ExpectMsgAsync<LockAcquired>();
+        var held = await ExpectMsgAsync<LockAcquired>();
 
         var (exitCode, stdout, _) = await RunAsync("locks", "--redis", Redis.Configuration, "--prefix", Prefix);
 
         Assert.Equal(0, exitCode);
         var line = Assert.Single(stdout.Split('\n'), l => l.StartsWith("reports:monthly close"));
-        var seconds = double.Parse(line.Split("  ", StringSplitOptions.RemoveEmptyEntries)[1].Replace(" s", "").Trim(),
-            System.Globalization.CultureInfo.InvariantCulture);
+        var columns = line["reports:monthly close".Length..].Split("  ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal("exclusive", columns[0]);
+        var seconds = double.Parse(columns[1].Replace(" s", ""), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(seconds, 100, 120);
+        Assert.Equal(held.FencingToken, long.Parse(columns[2]));
         Assert.Contains("1 lock(s)", stdout);
     }
 
@@ -61,7 +63,8 @@ public sealed class LockHostSpec(RedisFixture redis, ITestOutputHelper output) :
 
         var unreachable = await RunAsync("demo", "--redis", "127.0.0.1:1,connectTimeout=500", "--days", "1", "--nodes", "1");
         Assert.Equal(1, unreachable.ExitCode);
-        Assert.Contains("is not reachable", unreachable.Error);
+        Assert.Contains("Redis at 127.0.0.1:1", unreachable.Error);
+        Assert.Contains("did not answer within 3 s", unreachable.Error);
     }
 
     [Fact]
@@ -81,7 +84,7 @@ public sealed class LockHostSpec(RedisFixture redis, ITestOutputHelper output) :
     [Fact]
     public async Task Every_command_has_help()
     {
-        foreach (var command in new[] { Array.Empty<string>(), ["demo"], ["locks"], ["serve"] })
+        foreach (var command in new[] { Array.Empty<string>(), ["demo"], ["locks"], ["serve"], ["hold"], ["release"] })
         {
             var (exitCode, stdout, _) = await RunAsync([.. command, "--help"]);
             Assert.Equal(0, exitCode);
@@ -98,7 +101,7 @@ public sealed class EmbeddedRedisSpec
     {
         var endpoint = await RedisEndpoint.ResolveAsync(null, null, Environment.GetEnvironmentVariable("PATH"), CancellationToken.None);
         var embedded = Assert.IsType<EmbeddedRedis>(endpoint.Embedded);
-        var pid = embedded.ProcessId!.Value;
+        var pid = embedded.ServerProcessId!.Value;
         using (var process = Process.GetProcessById(pid)) Assert.Contains("redis-server", process.ProcessName);
         await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(endpoint.Configuration))
             Assert.True(await connection.GetDatabase().PingAsync() >= TimeSpan.Zero);
@@ -106,7 +109,7 @@ public sealed class EmbeddedRedisSpec
         await endpoint.DisposeAsync();
 
         Assert.False(embedded.IsRunning);
-        Assert.Throws<ArgumentException>(() => Process.GetProcessById(pid));
+        Assert.True(Processes.IsGone(pid), $"redis-server {pid} still runs");
     }
 
     [Fact]

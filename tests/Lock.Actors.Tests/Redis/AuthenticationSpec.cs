@@ -123,8 +123,9 @@ public sealed class AuthenticationSpec : IAsyncLifetime
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var exit = await LockHostCli.RunAsync(["locks", "--redis", Configuration("wrong")], stdout, stderr);
-        Assert.NotEqual(0, exit);
-        Assert.Contains("is not reachable", stderr.ToString());
+        Assert.Equal(2, exit);
+        Assert.Contains("refused the credentials for user 'lockuser'", stderr.ToString());
+        stderr.GetStringBuilder().Clear();
 
         exit = await LockHostCli.RunAsync(["demo", "--days", "1", "--nodes", "1", "--redis", Configuration("wrong")], stdout, stderr);
         Assert.Equal(2, exit);
