@@ -19,7 +19,16 @@ public sealed class RedisLockStoreContractSpec : LockStoreContract, IAsyncLifeti
 
     internal override ILockStore Store { get; }
 
-    public async Task InitializeAsync() => await _connection.Ready;
+    public async Task InitializeAsync()
+    {
+        // Ready completes when the first connect attempt has ended (the store connects in the background);
+        // a contract step that subscribes needs the connection up, so wait for it if that attempt missed.
+        var connection = await _connection.Ready;
+        if (connection.IsConnected) return;
+        var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.ConnectionRestored += (_, _) => restored.TrySetResult();
+        if (!connection.IsConnected) await restored.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 
     public async Task DisposeAsync() => await (await _connection.Ready).DisposeAsync();
 }

@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using PublicApiGenerator;
 
 namespace Lock.Actors.Tests.PublicApi;
@@ -20,7 +19,7 @@ public sealed class PublicApiSpec
     public void Lock_Actors_Hosting_public_api_is_the_approved_one() =>
         Approve(typeof(DistributedLocksHostingExtensions).Assembly);
 
-    private static void Approve(Assembly assembly, [CallerFilePath] string thisFile = "")
+    private static void Approve(Assembly assembly)
     {
         var api = assembly.GeneratePublicApi(new ApiGeneratorOptions
         {
@@ -33,7 +32,10 @@ public sealed class PublicApiSpec
                 "System.Runtime.CompilerServices.AsyncIteratorStateMachineAttribute",
             ],
         }).ReplaceLineEndings("\n");
-        var folder = Path.GetDirectoryName(thisFile)!;
+        // Found from the build output, not from this file's compile-time path: a CI build maps source paths.
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Lock.Actors.sln"))) root = Path.GetDirectoryName(root)!;
+        var folder = Path.Combine(root, "tests", "Lock.Actors.Tests", "PublicApi");
         var name = assembly.GetName().Name!;
         var approvedPath = Path.Combine(folder, name + ".approved.txt");
         var receivedPath = Path.Combine(folder, name + ".received.txt");
