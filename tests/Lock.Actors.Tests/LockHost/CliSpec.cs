@@ -20,14 +20,7 @@ public sealed class CliSpec(RedisFixture redis, ITestOutputHelper output) : Lock
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("lock-cli-").FullName;
 
-    private async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exitCode = await LockHostCli.RunAsync(args, stdout, stderr);
-        Output.WriteLine($"$ lock-actors {string.Join(' ', args)}  -> {exitCode}\n{stdout}{stderr}");
-        return (exitCode, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => HostCli.RunAsync(Output, args);
 
     private static void OneSentence(string error)
     {

@@ -11,14 +11,7 @@ namespace Lock.Actors.Tests.LockHost;
 [Collection(AloneCollection.Name)]
 public sealed class LockHostSpec(RedisFixture redis, ITestOutputHelper output) : LockSpec(redis, output)
 {
-    private async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exitCode = await LockHostCli.RunAsync(args, stdout, stderr);
-        Output.WriteLine($"$ Lock.Host {string.Join(' ', args)}  -> {exitCode}\n{stdout}{stderr}");
-        return (exitCode, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => HostCli.RunAsync(Output, args);
 
     [Fact]
     public async Task The_demo_runs_each_days_job_exactly_once_across_nodes_and_workers()
