@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Lock.Actors.Actors.KeyLock;
-using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
 
 namespace Lock.Actors;
@@ -60,8 +59,9 @@ public static partial class LockProtocol
         bool AutoExtend = false,
         IActorRef? Owner = null) : IFromManager
     {
-        // The activity current where the request is made: the parent of its acquire and hold spans.
-        internal ActivityContext TraceParent { get; init; } = LockTracing.CurrentContext;
+        // The activity current where the request is made: the parent of its acquire and hold spans (a
+        // reference, not its context: that is read only when a span is recorded).
+        internal Activity? TraceParent { get; init; } = Activity.Current;
     }
 
     /// <summary>The lock is held by the requester until <see cref="Ttl"/> passes or it is released.</summary>
@@ -78,7 +78,7 @@ public static partial class LockProtocol
     /// <summary>Give the lock back. Only the token that holds it releases anything.</summary>
     public sealed record Release(string Key, string Token) : IFromManager
     {
-        internal ActivityContext TraceParent { get; init; } = LockTracing.CurrentContext;
+        internal Activity? TraceParent { get; init; } = Activity.Current;
 
         /// <summary>The request, with the token redacted.</summary>
         public override string ToString() => $"Release {{ Key = {Key}, Token = {LockTokens.Redact(Token)} }}";
@@ -97,7 +97,7 @@ public static partial class LockProtocol
     /// <summary>Reset the lock's TTL to <paramref name="Ttl"/> (or the TTL it was taken with).</summary>
     public sealed record Extend(string Key, string Token, TimeSpan? Ttl = null) : IFromManager
     {
-        internal ActivityContext TraceParent { get; init; } = LockTracing.CurrentContext;
+        internal Activity? TraceParent { get; init; } = Activity.Current;
 
         /// <summary>The request, with the token redacted.</summary>
         public override string ToString() =>

@@ -178,7 +178,7 @@ internal sealed class LockManagerActor : ReceiveActor
     private void Refuse(Acquire request, AcquireFailure reason, string message)
     {
         var key = request.Key;
-        _tracing.Acquire(key ?? string.Empty, request.TraceParent, DateTimeOffset.UtcNow, LockTracing.Outcomes.Of(reason));
+        _tracing.Acquire(key ?? string.Empty, request.TraceParent, MonotonicClock.System, MonotonicClock.System.Now, LockTracing.Outcomes.Of(reason));
         Sender.Tell(new LockNotAcquired(key ?? string.Empty, reason, message));
         _metrics.NotAcquired(reason);
     }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Lock.Actors.Actors.KeyLock;
 using Lock.Actors.Diagnostics;
 using Lock.Actors.Redis;
 using static Lock.Actors.LockProtocol;
@@ -14,8 +15,8 @@ internal static class StoreCalls
     public static void Release(ILockStore store, LockMetrics metrics, LockTracing tracing, Release request, IActorRef replyTo)
     {
         var key = request.Key;
-        var startedAt = DateTimeOffset.UtcNow;
-        void Trace(string outcome) => tracing.Release(key, request.TraceParent, startedAt, outcome, fencingToken: null);
+        var startedAt = MonotonicClock.System.Now;
+        void Trace(string outcome) => tracing.Release(key, request.TraceParent, MonotonicClock.System, startedAt, outcome, fencingToken: null);
         store.ReleaseAsync(store.NamesOf(key), request.Token).PipeTo(
             replyTo,
             success: released =>
@@ -36,8 +37,8 @@ internal static class StoreCalls
     public static void Extend(ILockStore store, LockMetrics metrics, LockTracing tracing, Extend request, TimeSpan ttl, IActorRef replyTo)
     {
         var key = request.Key;
-        var startedAt = DateTimeOffset.UtcNow;
-        void Trace(string outcome) => tracing.Extend(key, request.TraceParent, startedAt, outcome, fencingToken: null, byWatchdog: false);
+        var startedAt = MonotonicClock.System.Now;
+        void Trace(string outcome) => tracing.Extend(key, request.TraceParent, MonotonicClock.System, startedAt, outcome, fencingToken: null, byWatchdog: false);
         store.ExtendAsync(store.NamesOf(key), request.Token, ttl).PipeTo(
             replyTo,
             success: extended =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Lock.Actors.Actors.KeyLock;
 using Lock.Actors.Redis;
 
 namespace Lock.Actors.Diagnostics;
@@ -19,34 +20,32 @@ internal sealed class LockTracing(bool hashKeys)
     private static readonly LockTracing Plain = new(false);
     private static readonly LockTracing Hashed = new(true);
 
-    /// <summary>The activity current where a request message is made: the parent of its spans.</summary>
-    public static ActivityContext CurrentContext => Activity.Current?.Context ?? default;
-
     /// <summary>Whether any listener may want a span; callers skip their work when not.</summary>
     public static bool Enabled => Source.HasListeners();
 
-    public void Acquire(string key, ActivityContext parent, DateTimeOffset startedAt, string outcome, long? fencingToken = null) =>
-        Record(LockActivities.Acquire, key, parent, startedAt, outcome, fencingToken, IsError(outcome));
+    // Each takes its start as a MonotonicClock reading: turned into wall-clock time only when a span is made.
+    public void Acquire(string key, Activity? parent, MonotonicClock clock, long startedAt, string outcome, long? fencingToken = null) =>
+        Record(LockActivities.Acquire, key, parent, clock, startedAt, outcome, fencingToken, IsError(outcome));
 
-    public void Hold(string key, ActivityContext parent, DateTimeOffset grantedAt, string outcome, long fencingToken, bool autoExtend) =>
-        Record(LockActivities.Hold, key, parent, grantedAt, outcome, fencingToken, error: false,
+    public void Hold(string key, Activity? parent, MonotonicClock clock, long grantedAt, string outcome, long fencingToken, bool autoExtend) =>
+        Record(LockActivities.Hold, key, parent, clock, grantedAt, outcome, fencingToken, error: false,
             new KeyValuePair<string, object?>(LockActivities.AutoExtendTag, autoExtend));
 
-    public void Release(string key, ActivityContext parent, DateTimeOffset startedAt, string outcome, long? fencingToken) =>
-        Record(LockActivities.Release, key, parent, startedAt, outcome, fencingToken, IsError(outcome));
+    public void Release(string key, Activity? parent, MonotonicClock clock, long startedAt, string outcome, long? fencingToken) =>
+        Record(LockActivities.Release, key, parent, clock, startedAt, outcome, fencingToken, IsError(outcome));
 
-    public void Extend(string key, ActivityContext parent, DateTimeOffset startedAt, string outcome, long? fencingToken, bool byWatchdog) =>
-        Record(LockActivities.Extend, key, parent, startedAt, outcome, fencingToken, IsError(outcome),
+    public void Extend(string key, Activity? parent, MonotonicClock clock, long startedAt, string outcome, long? fencingToken, bool byWatchdog) =>
+        Record(LockActivities.Extend, key, parent, clock, startedAt, outcome, fencingToken, IsError(outcome),
             new KeyValuePair<string, object?>(LockActivities.WatchdogTag, byWatchdog));
 
     private void Record(
-        string name, string key, ActivityContext parent, DateTimeOffset startedAt, string outcome, long? fencingToken,
+        string name, string key, Activity? parent, MonotonicClock clock, long startedAt, string outcome, long? fencingToken,
         bool error, KeyValuePair<string, object?> extra = default)
     {
         if (!Source.HasListeners()) return;
         // Starting an activity makes it current on this thread; the actor's thread goes back to what it had.
         var previous = Activity.Current;
-        var activity = Source.StartActivity(name, ActivityKind.Internal, parent, startTime: startedAt);
+        var activity = Source.StartActivity(name, ActivityKind.Internal, parent?.Context ?? default, startTime: clock.WallTimeOf(startedAt));
         if (activity is not null)
         {
             if (activity.IsAllDataRequested)

@@ -4,7 +4,7 @@ using Akka.Actor;
 namespace Lock.Actors.Actors.KeyLock;
 
 /// <summary>The local holder of the key, from its grant until its release lands or the lock is lost.</summary>
-internal sealed class Holder(Waiter waiter, long fencingToken, long validUntil, Watchdog? watchdog)
+internal sealed class Holder(Waiter waiter, long fencingToken, long grantedAt, long validUntil, Watchdog? watchdog)
 {
     public string Token { get; } = waiter.Token;
     public long FencingToken { get; } = fencingToken;
@@ -13,11 +13,11 @@ internal sealed class Holder(Waiter waiter, long fencingToken, long validUntil, 
     public bool ReportsValidity { get; } = waiter.ReportsValidity;
     public TimeSpan Ttl { get; set; } = waiter.Ttl;
 
-    /// <summary>The grant on the wall clock: where its hold span starts.</summary>
-    public DateTimeOffset GrantedAtUtc { get; } = DateTimeOffset.UtcNow;
+    /// <summary>When it was granted (<see cref="MonotonicClock"/> time): where its hold span starts.</summary>
+    public long GrantedAt { get; } = grantedAt;
 
     /// <summary>The parent of the hold's spans: the activity current where the acquire was made.</summary>
-    public ActivityContext TraceParent { get; } = waiter.TraceParent;
+    public Activity? TraceParent { get; } = waiter.TraceParent;
 
     /// <summary>Extends the lock before its TTL runs out; null when the holder did not ask for it.</summary>
     public Watchdog? Watchdog { get; } = watchdog;

@@ -60,7 +60,7 @@ internal sealed partial class KeyLockActor
     }
 
     private void TraceHoldEnded(Holder holder, string outcome) =>
-        _tracing.Hold(_key, holder.TraceParent, holder.GrantedAtUtc, outcome, holder.FencingToken, holder.Watchdog is not null);
+        _tracing.Hold(_key, holder.TraceParent, _clock, holder.GrantedAt, outcome, holder.FencingToken, holder.Watchdog is not null);
 
     // ---- extend ----
 
@@ -109,7 +109,7 @@ internal sealed partial class KeyLockActor
     {
         _callsInFlight--;
         if (extended) _metrics.Extended();
-        _tracing.Extend(_key, call.TraceParent, call.StartedAtUtc,
+        _tracing.Extend(_key, call.TraceParent, _clock, call.SentAt,
             extended ? LockTracing.Outcomes.Extended : LockTracing.Outcomes.NotHeld, call.FencingToken, byWatchdog: call.ReplyTo is null);
         call.ReplyTo?.Tell(extended
             ? new LockExtended(_key, call.Ttl)
@@ -119,7 +119,7 @@ internal sealed partial class KeyLockActor
     private void OnExtendAnswered(ExtendCall call, Exception cause)
     {
         _callsInFlight--;
-        _tracing.Extend(_key, call.TraceParent, call.StartedAtUtc, LockTracing.Outcomes.Unavailable, call.FencingToken, byWatchdog: call.ReplyTo is null);
+        _tracing.Extend(_key, call.TraceParent, _clock, call.SentAt, LockTracing.Outcomes.Unavailable, call.FencingToken, byWatchdog: call.ReplyTo is null);
         call.ReplyTo?.Tell(new ExtendFailed(_key, LockFailure.Unavailable,
             $"Redis was unavailable while extending lock '{_key}': {cause.Message}"));
     }
@@ -130,9 +130,9 @@ internal sealed partial class KeyLockActor
     /// Held → Releasing (or one more try while Releasing): the holder is no longer extended, and stays
     /// until a release lands or its validity ends.
     /// </summary>
-    private void ReleaseHolder(Holder holder, IActorRef? replyTo, ReleaseCause cause, ActivityContext? traceParent = null)
+    private void ReleaseHolder(Holder holder, IActorRef? replyTo, ReleaseCause cause, Activity? traceParent = null)
     {
-        StartRelease(new ReleaseCall(holder.Token, replyTo, cause, holder.ValidUntil, holder.FencingToken, traceParent ?? holder.TraceParent));
+        StartRelease(new ReleaseCall(holder.Token, replyTo, cause, holder.ValidUntil, _clock.Now, holder.FencingToken, traceParent ?? holder.TraceParent));
         GoTo(_releasing);
         _holderTick.EnsureBy(holder.ValidUntil);
     }
@@ -168,7 +168,7 @@ internal sealed partial class KeyLockActor
     {
         _callsInFlight--;
         if (released) _metrics.Released();
-        _tracing.Release(_key, call.TraceParent, call.StartedAtUtc,
+        _tracing.Release(_key, call.TraceParent, _clock, call.SentAt,
             released ? LockTracing.Outcomes.Released : LockTracing.Outcomes.NotHeld, call.FencingToken);
         call.ReplyTo?.Tell(released
             ? new LockReleased(_key)
@@ -179,7 +179,7 @@ internal sealed partial class KeyLockActor
     {
         _callsInFlight--;
         var call = faulted.Call;
-        _tracing.Release(_key, call.TraceParent, call.StartedAtUtc, LockTracing.Outcomes.Unavailable, call.FencingToken);
+        _tracing.Release(_key, call.TraceParent, _clock, call.SentAt, LockTracing.Outcomes.Unavailable, call.FencingToken);
         _log.Warning("Redis failed while releasing lock {Key}: {Error}", _key, faulted.Cause.Message);
         call.ReplyTo?.Tell(new ReleaseFailed(_key, LockFailure.Unavailable,
             $"Redis was unavailable while releasing lock '{_key}': {faulted.Cause.Message}"));

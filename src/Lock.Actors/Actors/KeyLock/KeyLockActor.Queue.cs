@@ -57,7 +57,7 @@ internal sealed partial class KeyLockActor
             // Nobody will use this lock: give it back now rather than leave it until its TTL.
             _waiters.Remove(waiter);
             _log.Debug("Lock {Key} was granted after its requester left; releasing it", _key);
-            StartRelease(new ReleaseCall(waiter.Token, null, ReleaseCause.Abandoned, attempt.SentAt + MonotonicClock.Ticks(waiter.Ttl)));
+            StartRelease(new ReleaseCall(waiter.Token, null, ReleaseCause.Abandoned, attempt.SentAt + MonotonicClock.Ticks(waiter.Ttl), _clock.Now));
             ServeQueue();
             return;
         }
@@ -109,7 +109,7 @@ internal sealed partial class KeyLockActor
     {
         _waiters.Remove(waiter);
         var watchdog = waiter.AutoExtend ? new Watchdog(waiter.ExtendInterval) : null;
-        var holder = new Holder(waiter, fencingToken, attempt.SentAt + MonotonicClock.Ticks(waiter.Ttl), watchdog);
+        var holder = new Holder(waiter, fencingToken, _clock.Now, attempt.SentAt + MonotonicClock.Ticks(waiter.Ttl), watchdog);
         watchdog?.Schedule(_clock.Now, holder.Ttl);
         _holder = holder;
         GoTo(_held);
@@ -117,7 +117,7 @@ internal sealed partial class KeyLockActor
         Context.Parent.Tell(new LockManagerActor.Granted(new ActiveLock(
             _key, holder.Token, fencingToken, holder.Owner, DateTimeOffset.UtcNow, holder.Ttl, watchdog is not null)));
         // Recorded before the reply, so whoever hears of the grant finds its span ended.
-        _tracing.Acquire(_key, waiter.TraceParent, waiter.ArrivedAtUtc, LockTracing.Outcomes.Acquired, fencingToken);
+        _tracing.Acquire(_key, waiter.TraceParent, _clock, waiter.ArrivedAt, LockTracing.Outcomes.Acquired, fencingToken);
         waiter.ReplyTo.Tell(new LockAcquired(_key, holder.Token, fencingToken, holder.Ttl));
         _metrics.Acquired(waiter.ArrivedAt);
         if (_log.IsDebugEnabled)
@@ -197,7 +197,7 @@ internal sealed partial class KeyLockActor
 
     private void NotAcquired(Waiter waiter, AcquireFailure reason, string message)
     {
-        _tracing.Acquire(_key, waiter.TraceParent, waiter.ArrivedAtUtc, LockTracing.Outcomes.Of(reason));
+        _tracing.Acquire(_key, waiter.TraceParent, _clock, waiter.ArrivedAt, LockTracing.Outcomes.Of(reason));
         waiter.ReplyTo.Tell(new LockNotAcquired(_key, reason, message));
         _metrics.NotAcquired(reason);
     }

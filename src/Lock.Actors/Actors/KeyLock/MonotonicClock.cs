@@ -18,6 +18,9 @@ internal class MonotonicClock
 
     public static TimeSpan TicksToSpan(long ticks) => TimeSpan.FromSeconds((double)ticks / Stopwatch.Frequency);
 
+    /// <summary>The wall-clock time at which this clock read <paramref name="timestamp"/> (for a span's start).</summary>
+    public DateTimeOffset WallTimeOf(long timestamp) => DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(timestamp, Now);
+
     /// <summary>How long from now until <paramref name="timestamp"/>; zero once it has passed.</summary>
     public TimeSpan Until(long timestamp)
     {

@@ -11,16 +11,8 @@ internal enum ReleaseCause { Request, OwnerStopped, Abandoned, Forced }
 /// Redis under <paramref name="Token"/>; a release that Redis did not take is retried until then.
 /// </summary>
 internal sealed record ReleaseCall(
-    string Token, IActorRef? ReplyTo, ReleaseCause Cause, long ValidUntil, long? FencingToken = null, ActivityContext TraceParent = default)
-{
-    /// <summary>When the release was first sent (wall clock), the start of its span.</summary>
-    public DateTimeOffset StartedAtUtc { get; } = DateTimeOffset.UtcNow;
-}
+    string Token, IActorRef? ReplyTo, ReleaseCause Cause, long ValidUntil, long SentAt, long? FencingToken = null, Activity? TraceParent = null);
 
 /// <summary>An extend the key actor sent: the watchdog's when <paramref name="ReplyTo"/> is null.</summary>
 internal sealed record ExtendCall(
-    string Token, TimeSpan Ttl, IActorRef? ReplyTo, long SentAt, long? FencingToken = null, ActivityContext TraceParent = default)
-{
-    /// <summary>When the extend was sent (wall clock), the start of its span.</summary>
-    public DateTimeOffset StartedAtUtc { get; } = DateTimeOffset.UtcNow;
-}
+    string Token, TimeSpan Ttl, IActorRef? ReplyTo, long SentAt, long? FencingToken = null, Activity? TraceParent = null);

@@ -7,7 +7,7 @@ namespace Lock.Actors.Actors.KeyLock;
 /// <summary>One acquire request queued on its key, from arrival until it is granted or answered.</summary>
 internal sealed class Waiter(
     IActorRef replyTo, IActorRef? owner, TimeSpan ttl, bool autoExtend, long arrivedAt, long deadline,
-    string? token = null, TimeSpan? extendInterval = null, ActivityContext traceParent = default)
+    string? token = null, TimeSpan? extendInterval = null, Activity? traceParent = null)
 {
     public IActorRef ReplyTo { get; } = replyTo;
     public IActorRef? Owner { get; } = owner;
@@ -15,11 +15,8 @@ internal sealed class Waiter(
     public bool AutoExtend { get; } = autoExtend;
     public long ArrivedAt { get; } = arrivedAt;
 
-    /// <summary>The arrival on the wall clock: where its acquire span starts.</summary>
-    public DateTimeOffset ArrivedAtUtc { get; } = DateTimeOffset.UtcNow;
-
     /// <summary>The activity current where the acquire was made: its spans' parent.</summary>
-    public ActivityContext TraceParent { get; } = traceParent;
+    public Activity? TraceParent { get; } = traceParent;
 
     /// <summary>When the requester stops waiting (<see cref="MonotonicClock"/> time).</summary>
     public long Deadline { get; } = deadline;
