@@ -20,9 +20,6 @@ internal sealed class LockTracing(bool hashKeys)
     private static readonly LockTracing Plain = new(false);
     private static readonly LockTracing Hashed = new(true);
 
-    /// <summary>Whether any listener may want a span; callers skip their work when not.</summary>
-    public static bool Enabled => Source.HasListeners();
-
     // Each takes its start as a MonotonicClock reading: turned into wall-clock time only when a span is made.
     public void Acquire(string key, Activity? parent, MonotonicClock clock, long startedAt, string outcome, long? fencingToken = null) =>
         Record(LockActivities.Acquire, key, parent, clock, startedAt, outcome, fencingToken, IsError(outcome));
