@@ -176,11 +176,38 @@ public sealed class CliSpec(RedisFixture redis, ITestOutputHelper output) : Lock
     }
 
     [Fact]
+    public async Task The_demo_prints_nothing_in_Akkas_format_after_its_verdict()
+    {
+        // A process of its own: Akka's fallback printing goes to the real standard output.
+        var info = new ProcessStartInfo(Dotnet)
+        {
+            ArgumentList = { typeof(LockHostCli).Assembly.Location, "demo", "--days", "2", "--redis", Redis.UnrestrictedConfiguration, "--prefix", Prefix },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var demo = Process.Start(info)!;
+        var stderr = demo.StandardError.ReadToEndAsync();
+        var stdout = await demo.StandardOutput.ReadToEndAsync();
+        await demo.WaitForExitAsync();
+        Output.WriteLine(stdout + await stderr);
+
+        Assert.Equal(0, demo.ExitCode);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var verdict = Array.FindIndex(lines, l => l.StartsWith("Exactly once:"));
+        Assert.True(verdict >= 0, "no verdict");
+        Assert.DoesNotContain(lines.Skip(verdict + 1), l => l.StartsWith("[INFO]") || l.StartsWith("[DEBUG]") || l.StartsWith("[WARNING]"));
+        Assert.DoesNotContain("[INFO][", stdout + await stderr);
+    }
+
+    private static string Dotnet =>
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+
+    [Fact]
     public async Task The_embedded_redis_server_ends_when_the_host_is_killed_with_SIGKILL()
     {
         var hostDll = typeof(LockHostCli).Assembly.Location;
-        var dotnet = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
-        var info = new ProcessStartInfo(dotnet)
+        var info = new ProcessStartInfo(Dotnet)
         {
             ArgumentList = { hostDll, "serve", "--name", "killed-node" },
             RedirectStandardOutput = true,
