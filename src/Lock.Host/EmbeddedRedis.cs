@@ -121,20 +121,24 @@ internal sealed class EmbeddedRedis : IAsyncDisposable
     private static async Task ExitedAsync(int pid)
     {
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < StartTimeout && Running(pid)) await Task.Delay(5).ConfigureAwait(false);
+        while (deadline.Elapsed < StartTimeout && !HasExited(pid)) await Task.Delay(5).ConfigureAwait(false);
     }
 
-    // Gone from /proc, or a zombie nobody has reaped yet: either way it serves nothing any more.
-    private static bool Running(int pid)
+    /// <summary>
+    /// Whether process <paramref name="pid"/> has exited: gone from /proc, or a zombie nobody has reaped yet
+    /// (PID 1 may not reap orphans); either way it serves nothing any more.
+    /// </summary>
+    internal static bool HasExited(int pid)
     {
         try
         {
+            // "pid (comm) S …": the state follows the command's closing parenthesis.
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return !stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
         }
         catch (IOException)
         {
-            return false;
+            return true;
         }
     }
 

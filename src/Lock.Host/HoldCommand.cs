@@ -29,14 +29,18 @@ internal static class HoldCommand
         {
             key, ttl, timeout,
         };
-        command.SetAction((parse, cancellationToken) => global.RunNamedAsync(parse, "hold", cancellationToken,
-            (settings, output, token) => RunAsync(settings, parse.GetValue(key)!,
-                CommandValues.Duration(parse.GetValue(ttl)!, "--ttl"), CommandValues.Duration(parse.GetValue(timeout)!, "--timeout"), output, token),
-            check: () =>
-            {
-                CommandValues.Duration(parse.GetValue(ttl)!, "--ttl");
-                CommandValues.Duration(parse.GetValue(timeout)!, "--timeout");
-            }));
+        command.SetAction((parse, cancellationToken) =>
+        {
+            // Read once, by the check (before any server starts), for the body.
+            TimeSpan ttlValue = default, timeoutValue = default;
+            return global.RunNamedAsync(parse, "hold", cancellationToken,
+                (settings, output, token) => RunAsync(settings, parse.GetValue(key)!, ttlValue, timeoutValue, output, token),
+                check: () =>
+                {
+                    ttlValue = CommandValues.Duration(parse.GetValue(ttl)!, "--ttl");
+                    timeoutValue = CommandValues.Duration(parse.GetValue(timeout)!, "--timeout");
+                });
+        });
         return command;
     }
 

@@ -18,26 +18,13 @@ internal static class LocksCommand
 
     public static async Task<int> RunAsync(NodeSettings settings, TextWriter output, CancellationToken cancellationToken)
     {
-        var options = ConfigurationOptions.Parse(settings.Redis.Configuration);
-        options.AbortOnConnectFail = true;
-        options.ConnectTimeout = (int)RedisEndpoint.ReachTimeout.TotalMilliseconds;
-        IConnectionMultiplexer connection;
-        try
-        {
-            connection = await ConnectionMultiplexer.ConnectAsync(options);
-        }
-        catch (RedisConnectionException)
-        {
-            throw new HostFailureException(
-                $"Redis at {settings.Redis.Description} did not answer within {RedisEndpoint.ReachTimeout.TotalSeconds:0} s: check the address in --redis and that the server runs.",
-                HostFailureException.Failed);
-        }
-
+        var database = ConfigurationOptions.Parse(settings.Redis.Configuration).DefaultDatabase ?? 0;
+        var connection = await settings.Redis.ConnectAsync();
         await using (connection)
         {
             var prefix = settings.KeyPrefix ?? GlobalOptions.ConfiguredKeyPrefix();
             var locks = new List<LockScanner.ScannedLock>();
-            await foreach (var held in new LockScanner(connection, prefix, options.DefaultDatabase ?? 0).ScanAsync(cancellationToken))
+            await foreach (var held in new LockScanner(connection, prefix, database).ScanAsync(cancellationToken))
                 locks.Add(held);
 
             if (locks.Count == 0)

@@ -53,23 +53,36 @@ internal sealed class RedisEndpoint : IAsyncDisposable
     public async Task EnsureReachableAsync()
     {
         if (Embedded is not null) return;
+        await using var probe = await ConnectAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A connection (the caller's to dispose) that answered a PING within <see cref="ReachTimeout"/>; otherwise
+    /// the one sentence that says why not.
+    /// </summary>
+    public async Task<IConnectionMultiplexer> ConnectAsync()
+    {
         var options = ConfigurationOptions.Parse(Configuration);
         options.AbortOnConnectFail = true;
         options.ConnectRetry = 1;
         options.ConnectTimeout = (int)ReachTimeout.TotalMilliseconds;
+        IConnectionMultiplexer? connection = null;
         try
         {
-            await using var probe = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
-            await probe.GetDatabase(options.DefaultDatabase ?? -1).PingAsync().ConfigureAwait(false);
+            connection = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+            await connection.GetDatabase(options.DefaultDatabase ?? -1).PingAsync().ConfigureAwait(false);
+            return connection;
         }
         catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.AuthenticationFailure || RefusedCredentials(e))
         {
+            if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
             throw new HostFailureException(
                 $"Redis at {Description} refused the credentials for user '{options.User ?? "default"}': check the user and password in --redis.",
                 HostFailureException.Misconfigured);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or System.Net.Sockets.SocketException)
         {
+            if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
             throw new HostFailureException(
                 $"Redis at {Description} did not answer within {ReachTimeout.TotalSeconds:0} s: check the address in --redis and that the server runs.",
                 HostFailureException.Failed);

@@ -148,8 +148,7 @@ public sealed class LeaderHandOverSpec : TestKit, IAsyncLifetime
     /// <summary>Starts <c>serve --campaign</c> in a process of its own; completes once it serves (its campaign has started).</summary>
     private Task StartProcessAsync(string name)
     {
-        var dotnet = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
-        var info = new ProcessStartInfo(dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(Processes.Dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(typeof(LockHostCli).Assembly.Location);
         foreach (var argument in ServeArguments(name)) info.ArgumentList.Add(argument);
         var serving = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

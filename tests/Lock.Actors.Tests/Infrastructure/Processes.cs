@@ -1,12 +1,15 @@
+using Lock.Host;
+
 namespace Lock.Actors.Tests.Infrastructure;
 
-/// <summary>Whether a process is gone, the way Linux tells it.</summary>
+/// <summary>Processes the specs start or watch.</summary>
 public static class Processes
 {
-    /// <summary>
-    /// True once <paramref name="pid"/> has exited: it is gone from /proc, or is a zombie (here PID 1 may not
-    /// reap orphans, so an exited process can linger as one). Checks until <paramref name="within"/> passes.
-    /// </summary>
+    /// <summary>The dotnet executable running the specs (so a started host uses the same runtime).</summary>
+    public static string Dotnet =>
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+
+    /// <summary>True once <paramref name="pid"/> has exited (see <c>EmbeddedRedis.HasExited</c>), checked until <paramref name="within"/> passes.</summary>
     public static async Task<bool> GoneAsync(int pid, TimeSpan within)
     {
         var deadline = DateTime.UtcNow + within;
@@ -18,17 +21,5 @@ public static class Processes
         }
     }
 
-    public static bool IsGone(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // "pid (comm) S …": the state follows the command's closing parenthesis.
-            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
-        {
-            return true;
-        }
-    }
+    public static bool IsGone(int pid) => EmbeddedRedis.HasExited(pid);
 }

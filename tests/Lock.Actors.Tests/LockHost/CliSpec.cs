@@ -179,7 +179,7 @@ public sealed class CliSpec(RedisFixture redis, ITestOutputHelper output) : Lock
     public async Task The_demo_prints_nothing_in_Akkas_format_after_its_verdict()
     {
         // A process of its own: Akka's fallback printing goes to the real standard output.
-        var info = new ProcessStartInfo(Dotnet)
+        var info = new ProcessStartInfo(Processes.Dotnet)
         {
             ArgumentList = { typeof(LockHostCli).Assembly.Location, "demo", "--days", "2", "--redis", Redis.UnrestrictedConfiguration, "--prefix", Prefix },
             RedirectStandardOutput = true,
@@ -200,14 +200,11 @@ public sealed class CliSpec(RedisFixture redis, ITestOutputHelper output) : Lock
         Assert.DoesNotContain("[INFO][", stdout + await stderr);
     }
 
-    private static string Dotnet =>
-        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
-
     [Fact]
     public async Task The_embedded_redis_server_ends_when_the_host_is_killed_with_SIGKILL()
     {
         var hostDll = typeof(LockHostCli).Assembly.Location;
-        var info = new ProcessStartInfo(Dotnet)
+        var info = new ProcessStartInfo(Processes.Dotnet)
         {
             ArgumentList = { hostDll, "serve", "--name", "killed-node" },
             RedirectStandardOutput = true,

@@ -116,8 +116,7 @@ public sealed class CrossProcessChaosSpec(ITestOutputHelper output) : TestKit(ou
     private Process StartWorker(string name, string run, double seconds, string[] extra)
     {
         var hostDll = typeof(LockHostCli).Assembly.Location;
-        var dotnet = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
-        var info = new ProcessStartInfo(dotnet)
+        var info = new ProcessStartInfo(Processes.Dotnet)
         {
             ArgumentList =
             {
