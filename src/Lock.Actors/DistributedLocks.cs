@@ -53,7 +53,7 @@ public sealed class DistributedLocks : IExtension
         Keys = new LockKeys(Settings.KeyPrefix);
         var store = new RedisLockStore(
             _redis, Settings.RedisDatabase, Keys, Settings.FencingCounterExpiry, Settings.BatchMaxInFlight, Settings.BatchMaxLocks,
-            Settings.MinReplicaAcks, Settings.ReplicaAckTimeout);
+            Settings.MinReplicaAcks, Settings.ReplicaAckTimeout, RedisLockStore.QueueTtlFor(Settings.RetryInterval));
         Store = store;
         Metrics = new LockMetrics(system.Name);
         Manager = system.SystemActorOf(

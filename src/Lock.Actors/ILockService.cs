@@ -22,6 +22,24 @@ public interface ILockService
     /// <inheritdoc cref="LockService.AcquireAsync(string, TimeSpan?, TimeSpan?, bool, CancellationToken)"/>
     Task<LockHandle> AcquireAsync(string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default);
 
+    /// <inheritdoc cref="LockService.AcquireReadAsync"/>
+    Task<LockHandle> AcquireReadAsync(string key, TimeSpan? ttl = null, TimeSpan? timeout = null, bool autoExtend = false, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="LockService.TryAcquireReadAsync"/>
+    Task<LockHandle?> TryAcquireReadAsync(string key, TimeSpan? ttl = null, TimeSpan? timeout = null, bool autoExtend = false, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="LockService.AcquireWriteAsync"/>
+    Task<LockHandle> AcquireWriteAsync(string key, TimeSpan? ttl = null, TimeSpan? timeout = null, bool autoExtend = false, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="LockService.TryAcquireWriteAsync"/>
+    Task<LockHandle?> TryAcquireWriteAsync(string key, TimeSpan? ttl = null, TimeSpan? timeout = null, bool autoExtend = false, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="LockService.AcquirePermitAsync"/>
+    Task<LockHandle> AcquirePermitAsync(string key, int limit, TimeSpan? ttl = null, TimeSpan? timeout = null, bool autoExtend = false, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="LockService.TryAcquirePermitAsync"/>
+    Task<LockHandle?> TryAcquirePermitAsync(string key, int limit, TimeSpan? ttl = null, TimeSpan? timeout = null, bool autoExtend = false, CancellationToken cancellationToken = default);
+
     /// <inheritdoc cref="LockService.ReleaseAsync"/>
     Task<bool> ReleaseAsync(string key, string token, CancellationToken cancellationToken = default);
 

@@ -29,7 +29,7 @@ public static partial class LockProtocol
         Timeout,
         /// <summary>Redis failed or did not answer in time; the outcome was not a grant.</summary>
         Unavailable,
-        /// <summary>The request itself was malformed (key, TTL or timeout).</summary>
+        /// <summary>The request itself was malformed (key, TTL, timeout, mode or limit), or names a limit the key's holders do not.</summary>
         InvalidRequest,
         /// <summary>The node is shutting down and takes no new locks.</summary>
         ShuttingDown,
@@ -51,13 +51,24 @@ public static partial class LockProtocol
     /// (<see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: until it is granted).
     /// <paramref name="Owner"/>, when given, is watched: its locks are released when it stops, and it
     /// receives <see cref="LockLost"/>.
+    /// <para>
+    /// <paramref name="Mode"/>: <see cref="LockMode.Exclusive"/> (the default) holds the key alone, as a
+    /// writer; <see cref="LockMode.Shared"/> with no <paramref name="Limit"/> is a reader, holding it
+    /// together with other readers and never with a writer; <see cref="LockMode.Shared"/> with
+    /// <paramref name="Limit"/> N (N ≥ 1) is a semaphore permit, granted while fewer than N hold the key.
+    /// While shared holders hold a key, a shared request naming another limit (or a reader on a
+    /// semaphore, or a permit on a read lock) is refused as <see cref="AcquireFailure.InvalidRequest"/>.
+    /// Once a writer waits for a key, on any node, new readers and permits wait behind it.
+    /// </para>
     /// </summary>
     public sealed record Acquire(
         string Key,
         TimeSpan? Ttl = null,
         TimeSpan? Timeout = null,
         bool AutoExtend = false,
-        IActorRef? Owner = null) : IFromManager
+        IActorRef? Owner = null,
+        LockMode Mode = LockMode.Exclusive,
+        int? Limit = null) : IFromManager
     {
         // The activity current where the request is made: the parent of its acquire and hold spans (a
         // reference, not its context: that is read only when a span is recorded).
@@ -120,9 +131,12 @@ public static partial class LockProtocol
 
     /// <summary>
     /// <paramref name="RemainingTtl"/> is null when the key is free, and also when it is held without
-    /// an expiry (written by something other than this library).
+    /// an expiry (written by something other than this library); for shared holders it is the TTL of the
+    /// last of them. <paramref name="Mode"/> is null when the key is free; <paramref name="Holders"/>
+    /// counts who hold it (1 when exclusive, the readers or permits when shared, 0 when free).
     /// </summary>
-    public sealed record LockStatus(string Key, bool Locked, TimeSpan? RemainingTtl) : IDeadLetterSuppression;
+    public sealed record LockStatus(string Key, bool Locked, TimeSpan? RemainingTtl, LockMode? Mode = null, int Holders = 0)
+        : IDeadLetterSuppression;
 
     /// <summary>The reply to <see cref="IsLocked"/> when the question could not be answered.</summary>
     public sealed record LockStatusFailed(string Key, LockFailure Reason, string Message) : IDeadLetterSuppression;
@@ -143,6 +157,7 @@ public static partial class LockProtocol
     /// <param name="AcquiredAt">When it was granted (this node's wall clock).</param>
     /// <param name="Ttl">The TTL it was taken or last extended with.</param>
     /// <param name="AutoExtend">Whether the watchdog keeps it.</param>
+    /// <param name="Mode">How it is held: alone, or shared (a read lock or a permit).</param>
     public sealed record ActiveLock(
         string Key,
         string Token,
@@ -150,12 +165,13 @@ public static partial class LockProtocol
         IActorRef? Owner,
         DateTimeOffset AcquiredAt,
         TimeSpan Ttl,
-        bool AutoExtend)
+        bool AutoExtend,
+        LockMode Mode = LockMode.Exclusive)
     {
         /// <summary>The entry, with the token redacted.</summary>
         public override string ToString() =>
             $"ActiveLock {{ Key = {Key}, Token = {LockTokens.Redact(Token)}, FencingToken = {FencingToken}, " +
-            $"Owner = {Owner}, AcquiredAt = {AcquiredAt:O}, Ttl = {Ttl}, AutoExtend = {AutoExtend} }}";
+            $"Owner = {Owner}, AcquiredAt = {AcquiredAt:O}, Ttl = {Ttl}, AutoExtend = {AutoExtend}, Mode = {Mode} }}";
     }
 
     /// <summary>Reply to <see cref="GetActiveLocks"/>.</summary>

@@ -32,7 +32,7 @@ public sealed class LockScanner
     /// <param name="Key">The key as the application named it.</param>
     /// <param name="Mode">How it is held.</param>
     /// <param name="RemainingTtl">Its remaining TTL on the server's clock (null: held without an expiry, written by something else).</param>
-    /// <param name="FencingToken">The holder's fencing token (the key's counter; null when the counter is gone).</param>
+    /// <param name="FencingToken">The key's last fencing token (its counter: an exclusive holder's own token; null when the counter is gone).</param>
     public sealed record ScannedLock(string Key, LockMode Mode, TimeSpan? RemainingTtl, long? FencingToken);
 
     /// <summary>Each lock held under the prefix, with its key as the application named it.</summary>
@@ -54,6 +54,18 @@ public sealed class LockScanner
                 var counter = await fence.ConfigureAwait(false);
                 if (!state.Locked) continue; // released or expired between SCAN and PTTL
                 yield return new ScannedLock(key, LockMode.Exclusive, state.RemainingTtl, counter.TryParse(out long token) ? token : null);
+            }
+            // Keys held shared (readers, permits): the set lives as long as its last holder.
+            await foreach (var redisKey in server.KeysAsync(_database, _keys.SharedKeyPattern, PageSize)
+                               .WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                if (_keys.KeyOfShared(redisKey!) is not { } key) continue;
+                var pttl = db.ExecuteAsync("PTTL", redisKey);
+                var fence = db.StringGetAsync(_keys.FenceKey(key));
+                var state = KeyState.FromPttl((long)await pttl.ConfigureAwait(false));
+                var counter = await fence.ConfigureAwait(false);
+                if (!state.Locked) continue;
+                yield return new ScannedLock(key, LockMode.Shared, state.RemainingTtl, counter.TryParse(out long token) ? token : null);
             }
         }
     }

@@ -15,7 +15,7 @@ namespace Lock.Actors;
 /// the per-lock calls with a reply address of their own (<see cref="PendingReply"/>, bounded by a
 /// timeout as an Ask is), the whole-node ones (active locks, force release) through Ask.
 /// </summary>
-public sealed class LockService : ILockService
+public sealed partial class LockService : ILockService
 {
     private readonly ActorSystem _system;
     private readonly IActorRef _manager;
@@ -51,7 +51,7 @@ public sealed class LockService : ILockService
     /// <param name="autoExtend">Keep extending the lock (at a third of its TTL) until it is released.</param>
     public Task<LockHandle?> TryAcquireAsync(
         string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default) =>
-        AcquireCoreAsync(key, ttl, timeout, autoExtend, nullOnTimeout: true, cancellationToken);
+        AcquireCoreAsync(key, ttl, timeout, autoExtend, nullOnTimeout: true, cancellationToken, LockMode.Exclusive, null);
 
     /// <summary>Takes the lock or throws <see cref="LockAcquireException"/> carrying the reason.</summary>
     public Task<LockHandle> AcquireAsync(
@@ -68,7 +68,7 @@ public sealed class LockService : ILockService
     public Task<LockHandle> AcquireAsync(
         string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, CancellationToken cancellationToken = default) =>
         // Never null: only TryAcquireAsync turns a timeout into null.
-        AcquireCoreAsync(key, ttl, timeout, autoExtend, nullOnTimeout: false, cancellationToken)!;
+        AcquireCoreAsync(key, ttl, timeout, autoExtend, nullOnTimeout: false, cancellationToken, LockMode.Exclusive, null)!;
 
     /// <summary>True when the token held the key and it is now free; false when the token did not hold it.</summary>
     public async Task<bool> ReleaseAsync(string key, string token, CancellationToken cancellationToken = default)
@@ -221,7 +221,8 @@ public sealed class LockService : ILockService
 
     // One async layer between the caller and the manager's reply: each was an allocation per acquire.
     private async Task<LockHandle?> AcquireCoreAsync(
-        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, bool nullOnTimeout, CancellationToken cancellationToken)
+        string key, TimeSpan? ttl, TimeSpan? timeout, bool autoExtend, bool nullOnTimeout, CancellationToken cancellationToken,
+        LockMode mode, int? limit)
     {
         // The manager always answers by the request's own timeout; the margin only covers a node
         // too overloaded to answer at all.
@@ -232,7 +233,7 @@ public sealed class LockService : ILockService
                 ? _settings.OperationTimeout
                 : wait + _settings.OperationTimeout;
         cancellationToken.ThrowIfCancellationRequested();
-        var pending = Send(new Acquire(key, ttl, timeout, autoExtend));
+        var pending = Send(new Acquire(key, ttl, timeout, autoExtend, Mode: mode, Limit: limit));
         object reply;
         try
         {

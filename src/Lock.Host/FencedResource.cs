@@ -32,6 +32,17 @@ internal sealed class FencedResource(IDatabase db, string runId)
         return {1, micros}
         """;
 
+    // KEYS[1] the key's resource hash. For permit holders, who are many at once by design: one more
+    // inside, no fencing. Returns {occupancy after entering, server time µs}; the most ever inside is
+    // kept in 'max', and every entry counted in 'entries'.
+    private const string EnterSharedScript = """
+        local now = redis.call('TIME')
+        local inside = redis.call('HINCRBY', KEYS[1], 'inside', 1)
+        if inside > tonumber(redis.call('HGET', KEYS[1], 'max') or '0') then redis.call('HSET', KEYS[1], 'max', inside) end
+        redis.call('HINCRBY', KEYS[1], 'entries', 1)
+        return {inside, tonumber(now[1]) * 1000000 + tonumber(now[2])}
+        """;
+
     public sealed record Entered(bool Accepted, long Occupancy, long AtMicros);
 
     public sealed record Written(bool Accepted, long AtMicros);
@@ -48,6 +59,20 @@ internal sealed class FencedResource(IDatabase db, string runId)
     {
         var reply = (RedisResult[])(await db.ScriptEvaluateAsync(WriteScript, [KeyOf(key)], [fence, writer]))!;
         return new Written((long)reply[0] == 1, (long)reply[1]);
+    }
+
+    /// <summary>A permit holder enters: always accepted; the occupancy says how many are inside now.</summary>
+    public async Task<Entered> EnterSharedAsync(string key)
+    {
+        var reply = (RedisResult[])(await db.ScriptEvaluateAsync(EnterSharedScript, [KeyOf(key)]))!;
+        return new Entered(true, (long)reply[0], (long)reply[1]);
+    }
+
+    /// <summary>The most holders ever inside at once, and how many entries there were.</summary>
+    public async Task<(long Max, long Entries)> OccupancyAsync(string key)
+    {
+        var values = await db.HashGetAsync(KeyOf(key), ["max", "entries"]);
+        return ((long)values[0], (long)values[1]);
     }
 
     /// <summary>Leaves the section: one writer fewer inside.</summary>

@@ -29,9 +29,10 @@ internal static class StressCommand
         var holdMin = new Option<int>("--hold-min-ms") { Description = "Shortest random hold inside a section.", DefaultValueFactory = _ => 0 };
         var holdMax = new Option<int>("--hold-max-ms") { Description = "Longest random hold inside a section.", DefaultValueFactory = _ => 30 };
         var output = new Option<string>("--out") { Description = "File to append the JSON-line records to.", Required = true };
+        var limit = new Option<int?>("--limit") { Description = "Cycle permits of a semaphore of this many instead of exclusive locks." };
         var command = new Command("stress", "Run one worker of the cross-process safety run (used by the reliability tests).")
         {
-            resource, worker, run, keys, seconds, ttl, holdMin, holdMax, output,
+            resource, worker, run, keys, seconds, ttl, holdMin, holdMax, output, limit,
         };
         // A tool of the test suite, not of operators: it runs, but --help does not list it.
         command.Hidden = true;
@@ -39,12 +40,14 @@ internal static class StressCommand
             RunAsync(settings, new StressOptions(
                 parse.GetValue(resource)!, parse.GetValue(worker)!, parse.GetValue(run)!, parse.GetValue(keys),
                 TimeSpan.FromSeconds(parse.GetValue(seconds)), TimeSpan.FromMilliseconds(parse.GetValue(ttl)),
-                parse.GetValue(holdMin), Math.Max(parse.GetValue(holdMin), parse.GetValue(holdMax)), parse.GetValue(output)!), stdout, token)));
+                parse.GetValue(holdMin), Math.Max(parse.GetValue(holdMin), parse.GetValue(holdMax)), parse.GetValue(output)!,
+                parse.GetValue(limit)), stdout, token)));
         return command;
     }
 
     private sealed record StressOptions(
-        string Resource, string Worker, string Run, int Keys, TimeSpan Duration, TimeSpan Ttl, int HoldMinMs, int HoldMaxMs, string Output);
+        string Resource, string Worker, string Run, int Keys, TimeSpan Duration, TimeSpan Ttl, int HoldMinMs, int HoldMaxMs, string Output,
+        int? Limit);
 
     private static async Task<int> RunAsync(NodeSettings settings, StressOptions options, TextWriter stdout, CancellationToken stop)
     {
@@ -81,7 +84,9 @@ internal static class StressCommand
                 LockHandle? handle;
                 try
                 {
-                    handle = await locks.TryAcquireAsync(key, options.Ttl, TimeSpan.FromSeconds(5), autoExtend: true, stop);
+                    handle = options.Limit is { } permits
+                        ? await locks.TryAcquirePermitAsync(key, permits, options.Ttl, TimeSpan.FromSeconds(5), autoExtend: true, stop)
+                        : await locks.TryAcquireAsync(key, options.Ttl, TimeSpan.FromSeconds(5), autoExtend: true, stop);
                 }
                 catch (LockAcquireException e) when (e.Reason == AcquireFailure.Unavailable)
                 {
@@ -98,7 +103,10 @@ internal static class StressCommand
                 await using (handle)
                 {
                     await stdout.WriteLineAsync($"holding {key} {handle.Token[..8]} {name}");
-                    var record = await SectionAsync(resource, handle, name, random.Next(options.HoldMinMs, options.HoldMaxMs + 1));
+                    var holdMs = random.Next(options.HoldMinMs, options.HoldMaxMs + 1);
+                    var record = options.Limit is null
+                        ? await SectionAsync(resource, handle, name, holdMs)
+                        : await SharedSectionAsync(resource, handle, name, holdMs);
                     await Record(record, $"section {name} {key} {record.Fence} enter={record.EnterAccepted} write={record.WriteAccepted}");
                 }
             }
@@ -106,6 +114,21 @@ internal static class StressCommand
 
         await Task.WhenAll(Enumerable.Range(0, LoopsPerWorker).Select(Loop));
         return 0;
+    }
+
+    /// <summary>A permit's section: entered with the others inside (the occupancy counts them), held, left.</summary>
+    private static async Task<StressRecord> SharedSectionAsync(FencedResource resource, LockHandle handle, string name, int holdMs)
+    {
+        var entered = await resource.EnterSharedAsync(handle.Key);
+        try
+        {
+            if (holdMs > 0) await Task.Delay(holdMs);
+            return new StressRecord(name, handle.Key, "section", handle.FencingToken, true, entered.Occupancy, entered.AtMicros);
+        }
+        finally
+        {
+            await resource.ExitAsync(handle.Key);
+        }
     }
 
     private static async Task<StressRecord> SectionAsync(FencedResource resource, LockHandle handle, string name, int holdMs)

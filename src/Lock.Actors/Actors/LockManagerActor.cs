@@ -80,6 +80,7 @@ internal sealed class LockManagerActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, KeyChild> _children = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _keyOfChild = new();
+    // By token: a key held shared has one entry per holder here.
     private readonly Dictionary<string, ActiveLock> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, HashSet<string>> _keysOfOwner = new();
     private long _childNames;
@@ -262,7 +263,7 @@ internal sealed class LockManagerActor : ReceiveActor
     private void OnGranted(Granted granted)
     {
         var entry = granted.Lock;
-        _active[entry.Key] = entry;
+        _active[entry.Token] = entry;
         _metrics.SetActiveLocks(_active.Count);
         if (entry.Owner is null) return;
         if (!_keysOfOwner.TryGetValue(entry.Owner, out var keys))
@@ -278,14 +279,22 @@ internal sealed class LockManagerActor : ReceiveActor
 
     private void OnEnded(Ended ended)
     {
-        if (!_active.TryGetValue(ended.Key, out var entry) || entry.Token != ended.Token) return;
-        _active.Remove(ended.Key);
+        if (!_active.Remove(ended.Token, out var entry)) return;
         _metrics.SetActiveLocks(_active.Count);
         if (entry.Owner is null || !_keysOfOwner.TryGetValue(entry.Owner, out var keys)) return;
+        // The owner may hold other shares of the same key: the key stays listed for it until the last.
+        if (entry.Mode == LockMode.Shared && OwnsOnKey(entry.Owner, ended.Key)) return;
         keys.Remove(ended.Key);
         if (keys.Count > 0) return;
         _keysOfOwner.Remove(entry.Owner);
         Context.Unwatch(entry.Owner);
+    }
+
+    private bool OwnsOnKey(IActorRef owner, string key)
+    {
+        foreach (var entry in _active.Values)
+            if (entry.Key == key && Equals(entry.Owner, owner)) return true;
+        return false;
     }
 
     private void OnTerminated(Terminated terminated)
@@ -295,8 +304,11 @@ internal sealed class LockManagerActor : ReceiveActor
         {
             // Only a key actor that failed ends up here: passivated ones are unmapped first.
             _children.Remove(key);
-            if (_active.Remove(key, out var entry))
+            foreach (var entry in _active.Values.Where(entry => entry.Key == key).ToList())
+            {
+                _active.Remove(entry.Token);
                 _log.Error("Key actor for lock {Key} stopped unexpectedly; its lock will expire on its TTL ({Ttl})", key, entry.Ttl);
+            }
             _metrics.SetActiveLocks(_active.Count);
             return;
         }
@@ -372,10 +384,10 @@ internal sealed class LockManagerActor : ReceiveActor
         var aggregator = Context.ActorOf(
             ForceReleaseAggregator.Props(replyTo, _active.Count, _settings.ForceReleaseTimeout),
             "force-release-" + ++_aggregatorNames);
-        foreach (var key in _active.Keys)
+        foreach (var (token, entry) in _active)
         {
-            if (_children.TryGetValue(key, out var child)) Tell(child, new ForceRelease(aggregator));
-            else aggregator.Tell(new ReleaseFailed(key, LockFailure.NotHeld, $"Lock '{key}' has no key actor."));
+            if (_children.TryGetValue(entry.Key, out var child)) Tell(child, new ForceRelease(aggregator, token));
+            else aggregator.Tell(new ReleaseFailed(entry.Key, LockFailure.NotHeld, $"Lock '{entry.Key}' has no key actor."));
         }
     }
 }

@@ -19,7 +19,19 @@ internal static class RequestValidator
     public static string? Acquire(Acquire request, LockSettings settings) =>
         Key(request.Key, settings)
         ?? Ttl(request.Key, request.Ttl, settings)
-        ?? Timeout(request.Key, request.Timeout);
+        ?? Timeout(request.Key, request.Timeout)
+        ?? Mode(request.Key, request.Mode, request.Limit);
+
+    private static string? Mode(string key, LockMode mode, int? limit) => (mode, limit) switch
+    {
+        (not (LockMode.Exclusive or LockMode.Shared), _) =>
+            $"Mode {(int)mode} for lock '{Preview(key)}' is invalid: it must be Exclusive or Shared.",
+        (LockMode.Exclusive, { } value) =>
+            $"Limit {value} for lock '{Preview(key)}' is invalid: a limit makes a semaphore, which needs LockMode.Shared (an exclusive lock has one holder).",
+        (_, < 1) =>
+            $"Limit {limit} for lock '{Preview(key)}' is invalid: a semaphore needs at least 1 permit.",
+        _ => null,
+    };
 
     public static string? Release(Release request, LockSettings settings) =>
         Key(request.Key, settings) ?? Token(request.Key, request.Token);

@@ -59,7 +59,7 @@ internal static class StoreCalls
     public static void Status(ILockStore store, string key, IActorRef replyTo) =>
         store.GetStateAsync(key).PipeTo(
             replyTo,
-            success: state => new LockStatus(key, state.Locked, state.RemainingTtl),
+            success: state => new LockStatus(key, state.Locked, state.RemainingTtl, state.Mode, state.Holders),
             failure: cause => new LockStatusFailed(key, LockFailure.Unavailable,
                 $"Redis was unavailable while reading lock '{key}': {cause.Message}"));
 

@@ -15,7 +15,7 @@ namespace Lock.Actors.Redis;
 /// </summary>
 internal sealed class CallBatcher<TCall> where TCall : class, IBatchedCall
 {
-    /// <summary>Runs the script for <paramref name="calls"/>; its reply holds two entries per call, in order.</summary>
+    /// <summary>Runs the script for <paramref name="calls"/>; its reply holds two entries per lock of each call, in order.</summary>
     public delegate Task<RedisResult> Send(IReadOnlyList<TCall> calls);
 
     private readonly object _gate = new();
@@ -113,7 +113,9 @@ internal sealed class CallBatcher<TCall> where TCall : class, IBatchedCall
         // What queued meanwhile leaves first; then the replies go out.
         if (drain) Drain();
 
-        if (Entries(reply, batch.Length) is not { } entries)
+        var locks = 0;
+        foreach (var call in batch) locks += call.Locks;
+        if (Entries(reply, locks) is not { } entries)
         {
             var cause = reply.Status switch
             {
@@ -124,23 +126,25 @@ internal sealed class CallBatcher<TCall> where TCall : class, IBatchedCall
             foreach (var call in batch) call.Fail(cause);
             return;
         }
-        for (var i = 0; i < batch.Length; i++)
+        var at = 0;
+        foreach (var call in batch)
         {
             try
             {
-                batch[i].Complete(entries[2 * i], entries[2 * i + 1]);
+                call.Complete(entries, at);
             }
             catch (Exception e)
             {
-                batch[i].Fail(e);
+                call.Fail(e);
             }
+            at += 2 * call.Locks;
         }
     }
 
     // The reply's entries, or null when the call failed (or, never expected, answered out of shape).
-    private static RedisResult[]? Entries(Task<RedisResult> reply, int calls) =>
+    private static RedisResult[]? Entries(Task<RedisResult> reply, int locks) =>
         reply.IsCompletedSuccessfully && reply.Result is { Resp2Type: ResultType.Array } result
-        && (RedisResult[])result! is { } entries && entries.Length == 2 * calls
+        && (RedisResult[])result! is { } entries && entries.Length == 2 * locks
             ? entries
             : null;
 

@@ -18,12 +18,19 @@ internal interface ILockStore
     /// <summary>The Redis names of <paramref name="key"/>, for the calls below.</summary>
     LockKeyNames NamesOf(string key);
 
+    /// <summary>An exclusive acquire: granted only while nobody else holds the key in either mode.</summary>
     Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl);
 
-    /// <summary>True when the token held the key and the lock is now gone (waiters are notified).</summary>
+    /// <summary>
+    /// Shared acquires of one key, in one call, answered each in order: granted while no writer holds or
+    /// waits for the key and, for permits, while fewer than the limit hold it.
+    /// </summary>
+    Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests);
+
+    /// <summary>True when the token held the key, in either mode, and no longer does (waiters are notified).</summary>
     Task<bool> ReleaseAsync(LockKeyNames key, string token);
 
-    /// <summary>True when the token holds the key and its TTL is now <paramref name="ttl"/>.</summary>
+    /// <summary>True when the token holds the key, in either mode, and its TTL is now <paramref name="ttl"/>.</summary>
     Task<bool> ExtendAsync(LockKeyNames key, string token, TimeSpan ttl);
 
     Task<KeyState> GetStateAsync(string key);

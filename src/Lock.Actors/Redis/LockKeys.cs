@@ -8,14 +8,20 @@ namespace Lock.Actors.Redis;
 /// The one place Redis names are built. A lock on <c>orders:42</c> with prefix <c>lock:</c> lives at
 /// <c>lock:{orders:42}</c>, its fencing counter at <c>lock:fence:{orders:42}</c> and, while someone
 /// waits for it, a marker at <c>lock:wait:{orders:42}</c>, and while some node watches it, a marker at
-/// <c>lock:watch:{orders:42}</c>; the braces are a Redis Cluster hash tag, so the keys of one script
-/// share a slot.
+/// <c>lock:watch:{orders:42}</c>. Shared holders (readers, permits) live in <c>lock:shared:{orders:42}</c>
+/// with their limit at <c>lock:limit:{orders:42}</c>; waiting writers at <c>lock:writers:{orders:42}</c> and
+/// the readers that wait for a writer at <c>lock:readers:{orders:42}</c>. The braces are a Redis Cluster
+/// hash tag, so the keys of one script share a slot.
 /// </summary>
 internal sealed class LockKeys
 {
     private const string FenceInfix = "fence:";
     private const string WaitInfix = "wait:";
     private const string WatchInfix = "watch:";
+    private const string SharedInfix = "shared:";
+    private const string LimitInfix = "limit:";
+    private const string WritersInfix = "writers:";
+    private const string ReadersInfix = "readers:";
     private const string HashedTagMarker = "#";
 
     public LockKeys(string prefix)
@@ -39,13 +45,18 @@ internal sealed class LockKeys
     /// <summary>The SCAN pattern that matches lock keys and never fencing counters.</summary>
     public string LockKeyPattern => EscapeGlob(Prefix) + "{*";
 
+    /// <summary>The SCAN pattern that matches the shared holders' sets.</summary>
+    public string SharedKeyPattern => EscapeGlob(Prefix + SharedInfix) + "{*";
+
     public RedisKey LockKey(string key) => LockName(Tagged(key));
 
     /// <summary>All of a lock's names at once (the key is tagged once for all of them).</summary>
     public LockKeyNames NamesOf(string key)
     {
         var tagged = Tagged(key);
-        return new LockKeyNames(key, LockName(tagged), FenceName(tagged), WaitName(tagged), Prefix + WatchInfix + tagged);
+        return new LockKeyNames(
+            key, LockName(tagged), FenceName(tagged), WaitName(tagged), Prefix + WatchInfix + tagged,
+            SharedName(tagged), Prefix + LimitInfix + tagged, Prefix + WritersInfix + tagged, Prefix + ReadersInfix + tagged);
     }
 
     public RedisKey FenceKey(string key) => FenceName(Tagged(key));
@@ -57,6 +68,16 @@ internal sealed class LockKeys
     private string LockName(string tagged) => Prefix + tagged;
     private string FenceName(string tagged) => Prefix + FenceInfix + tagged;
     private string WaitName(string tagged) => Prefix + WaitInfix + tagged;
+    private string SharedName(string tagged) => Prefix + SharedInfix + tagged;
+
+    /// <summary>The set of shared holders of <paramref name="key"/>.</summary>
+    public RedisKey SharedKey(string key) => SharedName(Tagged(key));
+
+    /// <summary>The application key a shared holders' set was built from, or null when it is not one of ours.</summary>
+    public string? KeyOfShared(string sharedKey) =>
+        sharedKey.StartsWith(Prefix + SharedInfix, StringComparison.Ordinal)
+            ? KeyOf(Prefix + sharedKey[(Prefix.Length + SharedInfix.Length)..])
+            : null;
 
     /// <summary>The application key a lock key was built from, or null when it is not one of ours.</summary>
     public string? KeyOf(string lockKey)

@@ -10,22 +10,34 @@ namespace Lock.Actors.Redis;
 internal static class LockScripts
 {
     /// <summary>
-    /// Acquires and releases of one or more locks in one call. KEYS: per lock its lock key, fencing
-    /// counter, waiting marker and watch marker. ARGV[1] counter expiry ms, ARGV[2] release channel,
-    /// ARGV[3] the fencing reseed window in µs (<see cref="FencingTokens"/>), ARGV[4] the change
-    /// channel, then per lock the operation ('a' acquire, 'r' release), its token, and its ttl ms
-    /// (acquire) or the key to announce (release). A grant or release of a watched lock is announced
-    /// on the change channel in the form <see cref="LockChange"/> reads.
+    /// Acquires and releases of one or more locks in one call, in either mode. KEYS: per lock the
+    /// <see cref="LockKeyNames.ScriptKeyCount"/> keys of <see cref="LockKeyNames.WriteScriptKeys"/>. ARGV[1]
+    /// counter expiry ms, ARGV[2] release channel, ARGV[3] the fencing reseed window in µs
+    /// (<see cref="FencingTokens"/>), ARGV[4] the change channel, ARGV[5] how long a waiting writer or a
+    /// reader's turn counts, in ms; then per lock the operation ('a' exclusive acquire, 's' shared acquire,
+    /// 'r' release), its token, its ttl ms (acquire) or the key to announce (release), and the shared
+    /// holders' limit ('s'; 0 for readers). A grant or release of a watched lock held exclusively is
+    /// announced on the change channel in the form <see cref="LockChange"/> reads.
     /// </summary>
     public const string AcquireOrRelease = """
         -- returns two entries per lock: for an acquire 1, fencing token when the token holds the lock now,
-        -- or 0, holder's pttl when another token does; for a release 1, 0 when the token held it and it
-        -- is now deleted (announced if anyone waits), or 0, 0 when it did not; -1, error when the lock's
-        -- keys could not be used (the other locks are unaffected)
+        -- or 0, the holder's pttl when it must wait (-1 when only waiting writers stand in its way), or -2,
+        -- the holders' limit when shared holders hold it under another limit; for a release 1, 0 when the
+        -- token held it and no longer does (announced if anyone waits), or 0, 0 when it did not; -1, error
+        -- when the lock's keys could not be used (the other locks are unaffected)
         if redis.replicate_commands then redis.replicate_commands() end
         -- the server clock in microseconds, read once per call for all of its grants
         local clock
+        local function now_us()
+          if not clock then
+            local now = redis.call('TIME')
+            clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
+          end
+          return clock
+        end
+        local function now_ms() return math.floor(now_us() / 1000) end
         local window = tonumber(ARGV[3])
+        local queue_ttl = tonumber(ARGV[5])
         -- a watched lock's change: '+' (granted) or '-' (released), its fencing token, the grant's ttl,
         -- the lock key's length and the key, then the holder's label (what its token carries after a '|')
         -- (called only when the watch marker exists: an unwatched lock pays one EXISTS and nothing else)
@@ -34,72 +46,207 @@ internal static class LockScripts
           local label = bar and string.sub(token, bar + 1) or ''
           redis.call('PUBLISH', ARGV[4], sign .. fence .. ':' .. ttl .. ':' .. #lock .. ':' .. lock .. label)
         end
-        local function acquire(lock, counter, marker, watch, token, ttl)
-          if redis.call('SET', lock, token, 'NX', 'PX', ttl) then
-            -- the token is above the counter (the last token) and at least the server clock in
-            -- microseconds less the window (FencingTokens): a counter that a failover or restart set back
-            -- or lost still yields tokens above the ones it forgot, as long as the recovery took longer
-            -- than the window plus the servers' clock difference. Tokens do not run ahead of the clock
-            -- (by a few at most: the grants of one key in one call), so within the window an in-place
-            -- INCR is enough.
-            if not clock then
-              local now = redis.call('TIME')
-              clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
+        -- the next fencing token of a key, for a grant in either mode. It is above the counter (the last
+        -- token) and at least the server clock in microseconds less the window (FencingTokens): a counter
+        -- that a failover or restart set back or lost still yields tokens above the ones it forgot, as long
+        -- as the recovery took longer than the window plus the servers' clock difference. Tokens do not
+        -- run ahead of the clock (by a few at most: the grants of one key in one call), so within the window
+        -- an in-place INCR is enough. Nil and the error when no token can be made.
+        local function next_fence(counter)
+          local fence = redis.pcall('INCR', counter)
+          if type(fence) == 'table' then return nil, fence.err end
+          local clock_now = now_us()
+          if fence < clock_now - window then
+            -- past the window, the clock reseeds; a new counter (INCR made it 1) expires the configured
+            -- idle period after it was seeded
+            if fence == 1 then
+              redis.call('SET', counter, string.format('%.0f', clock_now), 'PX', ARGV[1])
+            else
+              redis.call('SET', counter, string.format('%.0f', clock_now), 'KEEPTTL')
             end
-            local fence = redis.pcall('INCR', counter)
-            if type(fence) == 'table' then
+            fence = clock_now
+          end
+          return fence
+        end
+        -- someone waits now: the next release that makes room must be announced (the marker outlives
+        -- what it waits for by a second; every refused retry sets it again)
+        local function mark_waiting(marker, pttl)
+          redis.call('SET', marker, '1', 'PX', pttl > 0 and pttl + 1000 or queue_ttl + 1000)
+        end
+        -- the shared holders still within their ttl (expired ones are dropped: a crashed holder's share
+        -- ends on the server clock, whoever looks next); their limit goes with the last of them
+        local function live_shared(shared, limit)
+          if redis.call('EXISTS', shared) == 0 then return 0 end
+          redis.call('ZREMRANGEBYSCORE', shared, '-inf', now_ms())
+          local held = redis.call('ZCARD', shared)
+          if held == 0 then redis.call('DEL', limit) end
+          return held
+        end
+        -- whether an exclusive request waits for the key: new readers and permits wait behind it
+        local function writer_waits(writers)
+          if redis.call('EXISTS', writers) == 0 then return false end
+          redis.call('ZREMRANGEBYSCORE', writers, '-inf', now_ms())
+          return redis.call('ZCARD', writers) > 0
+        end
+        -- a set whose members count until their score: it lives as long as its last member
+        local function keep_until_last(set, also)
+          local last = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
+          if last[2] then
+            redis.call('PEXPIREAT', set, last[2])
+            if also then redis.call('PEXPIREAT', also, last[2]) end
+          end
+        end
+        local function acquire(k, token, ttl)
+          local lock, counter, marker, watch, shared, limit, writers = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6]
+          -- readers or permits hold it (one EXISTS when none do)
+          local held = live_shared(shared, limit)
+          if held == 0 and redis.call('SET', lock, token, 'NX', 'PX', ttl) then
+            local fence, err = next_fence(counter)
+            if not fence then
               -- no token can be made: take the lock back rather than leave it without one
               redis.call('DEL', lock)
-              error(fence.err, 0)
+              error(err, 0)
             end
-            if fence < clock - window then
-              -- past the window, the clock reseeds; a new counter (INCR made it 1) expires the
-              -- configured idle period after it was seeded
-              if fence == 1 then
-                redis.call('SET', counter, string.format('%.0f', clock), 'PX', ARGV[1])
-              else
-                redis.call('SET', counter, string.format('%.0f', clock), 'KEEPTTL')
-              end
-              fence = clock
-            end
+            if redis.call('EXISTS', writers) == 1 then redis.call('ZREM', writers, token) end
             if redis.call('EXISTS', watch) == 1 then announce('+', string.format('%.0f', fence), ttl, lock, token) end
             return 1, fence
           end
-          if redis.call('GET', lock) == token then
+          if held == 0 and redis.call('GET', lock) == token then
             -- the same token asking again (a retry whose first reply was lost): it already holds the lock
             redis.call('PEXPIRE', lock, ttl)
             return 1, tonumber(redis.call('GET', counter) or '0')
           end
-          -- someone waits now: the holder's release must be announced (the marker outlives the holder's ttl)
-          local pttl = redis.call('PTTL', lock)
-          redis.call('SET', marker, '1', 'PX', pttl > 0 and pttl + 1000 or 60000)
+          -- a writer waits now: new readers and permits wait behind it until it is granted, or until
+          -- it stops asking for a queue ttl
+          redis.call('ZREMRANGEBYSCORE', writers, '-inf', now_ms())
+          redis.call('ZADD', writers, now_ms() + queue_ttl, token)
+          redis.call('PEXPIRE', writers, queue_ttl)
+          local pttl = held > 0 and redis.call('PTTL', shared) or redis.call('PTTL', lock)
+          mark_waiting(marker, pttl)
           return 0, pttl
         end
-        local function release(lock, counter, marker, watch, token, payload)
-          if redis.call('GET', lock) ~= token then return 0, 0 end
-          -- one DEL for both: 2 means the waiting marker was there too
-          if redis.call('DEL', lock, marker) == 2 then redis.call('PUBLISH', ARGV[2], payload) end
-          -- the holder's fencing token is the counter's: no grant came after it while it held the lock
-          if redis.call('EXISTS', watch) == 1 then announce('-', redis.call('GET', counter) or '', '', lock, token) end
+        local function acquire_shared(k, token, ttl, wanted)
+          local lock, counter, marker, shared, limit, writers, readers = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7]
+          local now = now_ms()
+          if redis.call('EXISTS', lock) == 1 then
+            -- a writer holds it: a reader gets its turn right after that writer (below, in release)
+            if wanted == 0 then
+              redis.call('ZADD', readers, now + queue_ttl, token)
+              redis.call('PEXPIRE', readers, queue_ttl)
+            end
+            local pttl = redis.call('PTTL', lock)
+            mark_waiting(marker, pttl)
+            return 0, pttl
+          end
+          local held = live_shared(shared, limit)
+          if held > 0 then
+            local current = tonumber(redis.call('GET', limit) or '0')
+            if current ~= wanted then return -2, current end
+          end
+          -- its own entry: a turn kept for it after a writer, or its own grant whose reply was lost
+          local mine = redis.call('ZSCORE', shared, token)
+          if not mine then
+            if writer_waits(writers) then
+              if wanted == 0 then
+                redis.call('ZADD', readers, now + queue_ttl, token)
+                redis.call('PEXPIRE', readers, queue_ttl)
+              end
+              mark_waiting(marker, -1)
+              return 0, -1
+            end
+            if wanted > 0 and held >= wanted then
+              local first = redis.call('ZRANGE', shared, 0, 0, 'WITHSCORES')
+              local pttl = tonumber(first[2]) - now
+              mark_waiting(marker, pttl)
+              return 0, pttl
+            end
+          end
+          local fence, err = next_fence(counter)
+          if not fence then error(err, 0) end
+          redis.call('ZADD', shared, now + ttl, token)
+          if held == 0 then redis.call('SET', limit, wanted) end
+          keep_until_last(shared, limit)
+          return 1, fence
+        end
+        local function release(k, token, payload)
+          local lock, counter, marker, watch, shared, limit, readers = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 7]
+          if redis.call('GET', lock) == token then
+            -- one DEL for both: 2 means the waiting marker was there too
+            if redis.call('DEL', lock, marker) == 2 then
+              -- the readers that waited for this writer go next, before any writer: each gets a turn
+              -- (an entry of its own among the shared holders) for a queue ttl to come and take it
+              if redis.call('EXISTS', readers) == 1 then
+                local now = now_ms()
+                local waiting = redis.call('ZRANGEBYSCORE', readers, '(' .. now, '+inf')
+                redis.call('DEL', readers)
+                if #waiting > 0 then
+                  for _, reader in ipairs(waiting) do redis.call('ZADD', shared, now + queue_ttl, reader) end
+                  redis.call('SET', limit, 0)
+                  keep_until_last(shared, limit)
+                end
+              end
+              redis.call('PUBLISH', ARGV[2], payload)
+            end
+            -- the holder's fencing token is the counter's: no grant came after it while it held the lock
+            if redis.call('EXISTS', watch) == 1 then announce('-', redis.call('GET', counter) or '', '', lock, token) end
+            return 1, 0
+          end
+          if redis.call('ZREM', shared, token) == 0 then return 0, 0 end
+          -- a shared holder: its leaving makes room for a writer when it was the last, and for a permit always
+          local left = live_shared(shared, limit)
+          local wanted = left > 0 and tonumber(redis.call('GET', limit) or '0') or 0
+          if (left == 0 or wanted > 0) and redis.call('DEL', marker) == 1 then redis.call('PUBLISH', ARGV[2], payload) end
           return 1, 0
         end
         local replies = {}
-        for i = 1, #KEYS / 4 do
-          local op = ARGV[3 * i + 2] == 'a' and acquire or release
-          local ok, status, value = pcall(op, KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i], ARGV[3 * i + 3], ARGV[3 * i + 4])
+        for i = 1, #KEYS / 8 do
+          local k, a = 8 * i - 7, 4 * i + 2
+          local op = ARGV[a]
+          local ok, status, value
+          if op == 'a' then ok, status, value = pcall(acquire, k, ARGV[a + 1], ARGV[a + 2])
+          elseif op == 's' then ok, status, value = pcall(acquire_shared, k, ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]))
+          else ok, status, value = pcall(release, k, ARGV[a + 1], ARGV[a + 2]) end
           if not ok then status, value = -1, type(status) == 'table' and status.err or tostring(status) end
           replies[2 * i - 1], replies[2 * i] = status, value
         end
         return replies
         """;
 
-    /// <summary>KEYS[1] lock key; ARGV[1] token, ARGV[2] new ttl ms.</summary>
+    /// <summary>KEYS[1] lock key, KEYS[2] shared holders, KEYS[3] their limit; ARGV[1] token, ARGV[2] new ttl ms.</summary>
     public const string Extend = """
-        -- returns 1 when the token holds the lock and its ttl was reset, 0 otherwise
+        -- returns 1 when the token holds the lock (in either mode) and its ttl was reset, 0 otherwise
         if redis.call('GET', KEYS[1]) == ARGV[1] then
           return redis.call('PEXPIRE', KEYS[1], ARGV[2])
         end
-        return 0
+        local expiry = redis.call('ZSCORE', KEYS[2], ARGV[1])
+        if not expiry then return 0 end
+        if redis.replicate_commands then redis.replicate_commands() end
+        local now = redis.call('TIME')
+        now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        -- a share past its expiry is over, whether or not anyone has dropped it yet
+        if tonumber(expiry) <= now then
+          redis.call('ZREM', KEYS[2], ARGV[1])
+          return 0
+        end
+        redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+        local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+        redis.call('PEXPIREAT', KEYS[2], last[2])
+        redis.call('PEXPIREAT', KEYS[3], last[2])
+        return 1
+        """;
+
+    /// <summary>KEYS[1] lock key, KEYS[2] shared holders; no ARGV.</summary>
+    public const string State = """
+        -- returns the lock key's pttl (-2 when absent), how many shared holders are within their ttl, and
+        -- until when the last of them is (its pttl; 0 when none)
+        local pttl = redis.call('PTTL', KEYS[1])
+        if pttl ~= -2 then return { pttl, 0, 0 } end
+        local now = redis.call('TIME')
+        now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        local holders = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
+        if holders == 0 then return { -2, 0, 0 } end
+        local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+        return { -2, holders, tonumber(last[2]) - now }
         """;
 
     /// <summary>KEYS[1] lock key, KEYS[2] fencing counter, KEYS[3] watch marker; ARGV[1] the marker's ttl ms.</summary>
@@ -126,6 +273,7 @@ internal static class LockScripts
     public static readonly byte[] AcquireOrReleaseSha = Sha1(AcquireOrRelease);
     public static readonly byte[] ExtendSha = Sha1(Extend);
     public static readonly byte[] WatchSha = Sha1(Watch);
+    public static readonly byte[] StateSha = Sha1(State);
     public static readonly byte[] SlotProbeSha = Sha1(SlotProbe);
     public static readonly byte[] SelectProbeSha = Sha1(SelectProbe);
 

@@ -14,6 +14,8 @@ internal sealed class RedisLockStore : ILockStore
     private IDatabase? _database;
     private readonly LockKeys _keys;
     private readonly RedisValue _counterExpiryMs;
+    // How long a waiting writer, or a reader's turn after a writer, counts without being renewed.
+    private readonly RedisValue _queueTtlMs;
     private readonly RedisValue _releaseChannelName;
     private readonly RedisValue _changeChannelName;
     private ChannelMessageQueue? _changes;
@@ -28,8 +30,9 @@ internal sealed class RedisLockStore : ILockStore
 
     public RedisLockStore(
         RedisConnection redis, int database, LockKeys keys, TimeSpan counterExpiry, int batchMaxInFlight, int batchMaxLocks,
-        int minReplicaAcks = 0, TimeSpan replicaAckTimeout = default)
+        int minReplicaAcks = 0, TimeSpan replicaAckTimeout = default, TimeSpan? queueTtl = null)
     {
+        _queueTtlMs = (long)(queueTtl ?? DefaultQueueTtl).TotalMilliseconds;
         _redis = redis;
         _databaseNumber = database;
         _minReplicaAcks = minReplicaAcks;
@@ -45,6 +48,19 @@ internal sealed class RedisLockStore : ILockStore
     }
 
     public TimeSpan CallTimeout { get; }
+
+    /// <summary>
+    /// How long a refused writer counts as waiting (each retry renews it) and how long a reader's turn
+    /// after a writer is kept for it, unless the settings say otherwise (<see cref="QueueTtlFor"/>).
+    /// </summary>
+    public static readonly TimeSpan DefaultQueueTtl = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The queue TTL for a retry interval: three retries' worth, at least a second. A writer that stops
+    /// asking (timed out, crashed) blocks new readers no longer than this.
+    /// </summary>
+    public static TimeSpan QueueTtlFor(TimeSpan retryInterval) =>
+        retryInterval * 3 > DefaultQueueTtl ? retryInterval * 3 : DefaultQueueTtl;
 
     public string? ConfigurationProblem => _redis.Problem;
 
@@ -66,24 +82,38 @@ internal sealed class RedisLockStore : ILockStore
         return call.Task;
     }
 
+    public Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests)
+    {
+        if (_redis.CheckProblem is { } problem) return Task.FromException<AcquireOutcome[]>(new RedisException(problem));
+        var call = new SharedAcquireCall(key, requests);
+        _calls.Call(call);
+        return call.Task;
+    }
+
+    // The script's arguments: five for the call, then four per lock (LockScripts.AcquireOrRelease).
+    private const int HeaderValues = 5;
+    private const int ValuesPerLock = 4;
+
     private Task<RedisResult> Send(IReadOnlyList<ILockCall> calls)
     {
-        var keys = new RedisKey[calls.Count * 4];
-        var values = new RedisValue[4 + calls.Count * 3];
+        var locks = 0;
+        foreach (var call in calls) locks += call.Locks;
+        var keys = new RedisKey[locks * LockKeyNames.ScriptKeyCount];
+        var values = new RedisValue[HeaderValues + locks * ValuesPerLock];
         values[0] = _counterExpiryMs;
         values[1] = _releaseChannelName;
         values[2] = FencingTokens.ReseedWindowMicroseconds;
         values[3] = _changeChannelName;
-        for (var i = 0; i < calls.Count; i++)
+        values[4] = _queueTtlMs;
+        var at = 0;
+        foreach (var call in calls)
         {
-            var call = calls[i];
-            keys[4 * i] = call.Key.Lock;
-            keys[4 * i + 1] = call.Key.Fence;
-            keys[4 * i + 2] = call.Key.Wait;
-            keys[4 * i + 3] = call.Key.Watch;
-            values[4 + 3 * i] = call.Operation;
-            values[5 + 3 * i] = call.Token;
-            values[6 + 3 * i] = call.Argument;
+            for (var i = 0; i < call.Locks; i++, at++)
+            {
+                call.Key.WriteScriptKeys(keys, at);
+                var v = HeaderValues + ValuesPerLock * at;
+                call.Write(i, out values[v], out values[v + 1], out values[v + 2], out values[v + 3]);
+            }
         }
         var reply = EvaluateAsync(LockScripts.AcquireOrReleaseSha, LockScripts.AcquireOrRelease, keys, values);
         return _minReplicaAcks > 0 ? ConfirmGrantsAsync(calls, reply) : reply;
@@ -97,12 +127,19 @@ internal sealed class RedisLockStore : ILockStore
     private async Task<RedisResult> ConfirmGrantsAsync(IReadOnlyList<ILockCall> calls, Task<RedisResult> script)
     {
         var reply = await script.ConfigureAwait(false);
-        if (reply.Resp2Type != ResultType.Array || (RedisResult[])reply! is not { } entries || entries.Length != 2 * calls.Count)
+        var locks = 0;
+        foreach (var call in calls) locks += call.Locks;
+        if (reply.Resp2Type != ResultType.Array || (RedisResult[])reply! is not { } entries || entries.Length != 2 * locks)
             return reply;
-        var granted = new List<int>();
-        for (var i = 0; i < calls.Count; i++)
-            if (calls[i] is AcquireCall && entries[2 * i].Resp2Type == ResultType.Integer && (long)entries[2 * i] == 1)
-                granted.Add(i);
+        // Each grant as (its lock's index in the reply, its key, its token).
+        var granted = new List<(int Index, LockKeyNames Key, string Token)>();
+        var at = 0;
+        foreach (var call in calls)
+        {
+            for (var i = 0; i < call.Locks; i++, at++)
+                if (call.IsAcquire && entries[2 * at].Resp2Type == ResultType.Integer && (long)entries[2 * at] == 1)
+                    granted.Add((at, call.Key, call.TokenOf(i)));
+        }
         if (granted.Count == 0) return reply;
 
         long acknowledged;
@@ -114,7 +151,7 @@ internal sealed class RedisLockStore : ILockStore
         catch
         {
             // Unconfirmed and unanswered: give the grants back rather than leave them to their TTL.
-            foreach (var i in granted) GiveBack(calls[i]);
+            foreach (var grant in granted) GiveBack(grant.Key, grant.Token);
             throw;
         }
         if (acknowledged >= _minReplicaAcks) return reply;
@@ -123,18 +160,18 @@ internal sealed class RedisLockStore : ILockStore
             $"{acknowledged} of the {_minReplicaAcks} replicas required by lock.redis.min-replica-acks acknowledged the grant " +
             $"within lock.redis.replica-ack-timeout ({_replicaAckTimeoutMs} ms); it was given back"));
         var rewritten = (RedisResult[])entries.Clone();
-        foreach (var i in granted)
+        foreach (var grant in granted)
         {
-            rewritten[2 * i] = RedisResult.Create((RedisValue)Unconfirmed);
-            rewritten[2 * i + 1] = why;
-            GiveBack(calls[i]);
+            rewritten[2 * grant.Index] = RedisResult.Create((RedisValue)Unconfirmed);
+            rewritten[2 * grant.Index + 1] = why;
+            GiveBack(grant.Key, grant.Token);
         }
         return RedisResult.Create(rewritten);
     }
 
     // Best effort: a give-back that fails leaves the lock to its TTL.
-    private void GiveBack(ILockCall call) =>
-        _ = ReleaseAsync(call.Key, call.Token).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    private void GiveBack(LockKeyNames key, string token) =>
+        _ = ReleaseAsync(key, token).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
 
     // A reply status of our own (never sent by the script): granted, but not confirmed by enough replicas.
     private const long Unconfirmed = 2;
@@ -164,54 +201,112 @@ internal sealed class RedisLockStore : ILockStore
         return code == -1 ? throw new RedisServerException((string?)value ?? "script error") : code;
     }
 
+    // The reply status of a shared acquire refused because the key's holders name another limit.
+    private const long OtherLimit = -2;
+
     // An acquire or release waiting to leave in a batch; completed with its own entries of the reply.
     // Continuations run where the result is set (the batch's fan-out), not queued once more.
     private interface ILockCall : IBatchedCall
     {
         LockKeyNames Key { get; }
-        RedisValue Operation { get; }
-        string Token { get; }
-        RedisValue Argument { get; }
+
+        /// <summary>Whether its locks are acquires (which min-replica-acks confirms).</summary>
+        bool IsAcquire { get; }
+
+        string TokenOf(int lockIndex);
+
+        /// <summary>The script's four arguments for its <paramref name="lockIndex"/>-th lock.</summary>
+        void Write(int lockIndex, out RedisValue operation, out RedisValue token, out RedisValue argument, out RedisValue limit);
     }
+
+    private static readonly RedisValue AcquireOp = "a", SharedOp = "s", ReleaseOp = "r";
 
     private sealed class AcquireCall(LockKeyNames key, string token, RedisValue ttlMs)
         : TaskCompletionSource<AcquireOutcome>, ILockCall
     {
-        private static readonly RedisValue Op = "a";
-
         public LockKeyNames Key { get; } = key;
-        public RedisValue Operation => Op;
-        public string Token { get; } = token;
-        public RedisValue Argument { get; } = ttlMs;
+        public bool IsAcquire => true;
+        public string TokenOf(int lockIndex) => token;
 
-        public void Complete(RedisResult status, RedisResult value)
+        public void Write(int lockIndex, out RedisValue operation, out RedisValue tokenValue, out RedisValue argument, out RedisValue limit)
         {
-            var code = Status(status, value);
-            if (code == Unconfirmed)
+            operation = AcquireOp;
+            tokenValue = token;
+            argument = ttlMs;
+            limit = RedisValue.EmptyString;
+        }
+
+        public void Complete(RedisResult status, RedisResult value) => TrySetResult(Outcome(status, value));
+
+        public void Fail(Exception cause) => TrySetException(cause);
+    }
+
+    /// <summary>Shared acquires of one key that leave together, as consecutive locks of one script call.</summary>
+    private sealed class SharedAcquireCall(LockKeyNames key, IReadOnlyList<SharedAcquire> requests)
+        : TaskCompletionSource<AcquireOutcome[]>, ILockCall
+    {
+        public LockKeyNames Key { get; } = key;
+        public bool IsAcquire => true;
+        public int Locks => requests.Count;
+        public string TokenOf(int lockIndex) => requests[lockIndex].Token;
+
+        public void Write(int lockIndex, out RedisValue operation, out RedisValue token, out RedisValue argument, out RedisValue limit)
+        {
+            var request = requests[lockIndex];
+            operation = SharedOp;
+            token = request.Token;
+            argument = Milliseconds(request.Ttl);
+            limit = request.Limit;
+        }
+
+        public void Complete(RedisResult status, RedisResult value) => Complete([status, value], 0);
+
+        public void Complete(RedisResult[] entries, int at)
+        {
+            var outcomes = new AcquireOutcome[requests.Count];
+            for (var i = 0; i < outcomes.Length; i++)
             {
-                TrySetResult(AcquireOutcome.NotConfirmed((string?)value ?? "replicas did not acknowledge"));
-                return;
+                var (status, value) = (entries[at + 2 * i], entries[at + 2 * i + 1]);
+                outcomes[i] = (long)status == OtherLimit
+                    ? AcquireOutcome.Refused(OtherLimitMessage(Key.Key, (long)value, requests[i].Limit))
+                    : Outcome(status, value);
             }
-            if (code == 1)
-            {
-                TrySetResult(AcquireOutcome.Granted((long)value));
-                return;
-            }
-            var pttl = (long)value;
-            TrySetResult(AcquireOutcome.HeldElsewhere(pttl > 0 ? TimeSpan.FromMilliseconds(pttl) : null));
+            TrySetResult(outcomes);
         }
 
         public void Fail(Exception cause) => TrySetException(cause);
     }
 
+    private static string OtherLimitMessage(string key, long held, int wanted) =>
+        (held, wanted) switch
+        {
+            (0, _) => $"Lock '{key}' is held by readers; a permit request (limit {wanted}) cannot share it.",
+            (_, 0) => $"Lock '{key}' is held as a semaphore of {held} permits; a reader cannot share it.",
+            _ => $"Lock '{key}' is held as a semaphore of {held} permits; this request names a limit of {wanted}.",
+        };
+
+    private static AcquireOutcome Outcome(RedisResult status, RedisResult value)
+    {
+        var code = Status(status, value);
+        if (code == Unconfirmed) return AcquireOutcome.NotConfirmed((string?)value ?? "replicas did not acknowledge");
+        if (code == 1) return AcquireOutcome.Granted((long)value);
+        var pttl = (long)value;
+        return AcquireOutcome.HeldElsewhere(pttl > 0 ? TimeSpan.FromMilliseconds(pttl) : null);
+    }
+
     private sealed class ReleaseCall(LockKeyNames key, string token) : TaskCompletionSource<bool>, ILockCall
     {
-        private static readonly RedisValue Op = "r";
-
         public LockKeyNames Key { get; } = key;
-        public RedisValue Operation => Op;
-        public string Token { get; } = token;
-        public RedisValue Argument => Key.Key;
+        public bool IsAcquire => false;
+        public string TokenOf(int lockIndex) => token;
+
+        public void Write(int lockIndex, out RedisValue operation, out RedisValue tokenValue, out RedisValue argument, out RedisValue limit)
+        {
+            operation = ReleaseOp;
+            tokenValue = token;
+            argument = Key.Key;
+            limit = RedisValue.EmptyString;
+        }
 
         public void Complete(RedisResult status, RedisResult value) => TrySetResult(Status(status, value) == 1);
 
@@ -222,15 +317,17 @@ internal sealed class RedisLockStore : ILockStore
     {
         var result = await EvaluateAsync(
             LockScripts.ExtendSha, LockScripts.Extend,
-            [key.Lock],
+            [key.Lock, key.Shared, key.Limit],
             [token, Milliseconds(ttl)]).ConfigureAwait(false);
         return (long)result == 1;
     }
 
     public async Task<KeyState> GetStateAsync(string key)
     {
-        var pttl = (long)await (await DatabaseAsync().ConfigureAwait(false)).ExecuteAsync("PTTL", _keys.LockKey(key)).ConfigureAwait(false);
-        return KeyState.FromPttl(pttl);
+        var names = _keys.NamesOf(key);
+        var reply = (RedisResult[])(await EvaluateAsync(LockScripts.StateSha, LockScripts.State, [names.Lock, names.Shared], []).ConfigureAwait(false))!;
+        var (pttl, holders, sharedPttl) = ((long)reply[0], (int)reply[1], (long)reply[2]);
+        return holders > 0 ? KeyState.SharedBy(holders, sharedPttl) : KeyState.FromPttl(pttl);
     }
 
     public async Task<WatchedState> WatchAsync(LockKeyNames key, TimeSpan markerTtl)

@@ -21,6 +21,12 @@ internal sealed class CountingStore(ILockStore inner) : ILockStore
         return inner.TryAcquireAsync(key, token, ttl);
     }
 
+    public Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests)
+    {
+        Interlocked.Increment(ref _acquires);
+        return inner.TryAcquireSharedAsync(key, requests);
+    }
+
     public Task<bool> ReleaseAsync(LockKeyNames key, string token) => inner.ReleaseAsync(key, token);
 
     public Task<bool> ExtendAsync(LockKeyNames key, string token, TimeSpan ttl) => inner.ExtendAsync(key, token, ttl);

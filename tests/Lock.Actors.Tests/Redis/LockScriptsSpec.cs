@@ -155,15 +155,15 @@ public sealed class LockScriptsSpec(RedisFixture redis)
     // One script call; the i-th lock gets operations[i] (or the last one given), 30 s ttl for acquires.
     private async Task<RedisResult[]> Run(LockKeyNames[] locks, string token, params string[] operations)
     {
-        var keys = locks.SelectMany(l => new[] { l.Lock, l.Fence, l.Wait, l.Watch }).ToArray();
+        var keys = locks.SelectMany(l => l.ScriptKeys()).ToArray();
         var values = new RedisValue[]
             {
-                86_400_000, _keys.ReleaseChannel.ToString(), FencingTokens.ReseedWindowMicroseconds, _keys.ChangeChannel.ToString(),
+                86_400_000, _keys.ReleaseChannel.ToString(), FencingTokens.ReseedWindowMicroseconds, _keys.ChangeChannel.ToString(), 1_000,
             }
             .Concat(locks.SelectMany((l, i) =>
             {
                 var op = operations[Math.Min(i, operations.Length - 1)];
-                return new RedisValue[] { op, token, op == "a" ? 30_000 : l.Key };
+                return new RedisValue[] { op, token, op == "a" ? 30_000 : l.Key, "" };
             })).ToArray();
         return (RedisResult[])(await redis.Db.ScriptEvaluateAsync(LockScripts.AcquireOrRelease, keys, values))!;
     }

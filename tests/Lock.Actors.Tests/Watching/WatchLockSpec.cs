@@ -57,9 +57,9 @@ public sealed class WatchLockSpec(RedisFixture redis, ITestOutputHelper output) 
         var names = Locks.Keys.NamesOf("crashed");
         var granted = Stopwatch.StartNew();
         var reply = (RedisResult[])(await Redis.Db.ScriptEvaluateAsync(LockScripts.AcquireOrRelease,
-            [names.Lock, names.Fence, names.Wait, names.Watch],
-            [86_400_000, Locks.Keys.ReleaseChannel.ToString(), FencingTokens.ReseedWindowMicroseconds, Locks.Keys.ChangeChannel.ToString(),
-             "a", "crashed-holder-token", (long)ttl.TotalMilliseconds]))!;
+            names.ScriptKeys(),
+            [86_400_000, Locks.Keys.ReleaseChannel.ToString(), FencingTokens.ReseedWindowMicroseconds, Locks.Keys.ChangeChannel.ToString(), 1_000,
+             "a", "crashed-holder-token", (long)ttl.TotalMilliseconds, ""]))!;
         var fence = (long)reply[1];
 
         Assert.Equal(new LockStateChanged("crashed", true, fence), await watcher.ExpectMsgAsync<LockStateChanged>());

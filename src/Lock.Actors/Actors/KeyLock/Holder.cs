@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors.Actors.KeyLock;
 
@@ -12,6 +13,18 @@ internal sealed class Holder(Waiter waiter, long fencingToken, long grantedAt, l
     public IActorRef GrantedTo { get; } = waiter.ReplyTo;
     public bool ReportsValidity { get; } = waiter.ReportsValidity;
     public TimeSpan Ttl { get; set; } = waiter.Ttl;
+
+    /// <summary>Alone (the key actor's Held and Releasing states) or one of the key's shared holders (Sharing).</summary>
+    public LockMode Mode { get; } = waiter.Mode;
+
+    /// <summary>Shared: the holders' limit it was granted under (0 for a reader).</summary>
+    public int Limit { get; } = waiter.Limit;
+
+    /// <summary>
+    /// A shared holder whose release is in flight or being retried: no longer extended, kept until the
+    /// release lands or its validity ends. (An exclusive holder's release is the Releasing state.)
+    /// </summary>
+    public bool Releasing { get; set; }
 
     /// <summary>When it was granted (<see cref="MonotonicClock"/> time): where its hold span starts.</summary>
     public long GrantedAt { get; } = grantedAt;

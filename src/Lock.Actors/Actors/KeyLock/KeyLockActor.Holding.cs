@@ -46,9 +46,10 @@ internal sealed partial class KeyLockActor
     }
 
     /// <summary>The lock is gone without a release: tell the owner and the event stream, then serve the queue.</summary>
-    private void LoseHolder(Holder holder, string reason)
+    private void LoseHolder(Holder holder, string reason, bool serveQueue = true)
     {
-        _holder = null;
+        if (holder.Mode == LockMode.Shared) _shared.Remove(holder);
+        else _holder = null;
         Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
         _metrics.Lost(byWatchdog: holder.Watchdog is not null);
         TraceHoldEnded(holder, LockTracing.Outcomes.Lost);
@@ -56,7 +57,14 @@ internal sealed partial class KeyLockActor
         holder.Owner?.Tell(lost);
         Context.System.EventStream.Publish(lost);
         _log.Warning("Lost lock {Key} fencing {FencingToken}: {Reason}", _key, holder.FencingToken, reason);
-        ServeQueue();
+        if (serveQueue) AfterHolderLeft(holder);
+    }
+
+    /// <summary>The exclusive holder left: the queue is served. A shared one: see <see cref="AfterSharedHolderLeft"/>.</summary>
+    private void AfterHolderLeft(Holder holder)
+    {
+        if (holder.Mode == LockMode.Shared) AfterSharedHolderLeft(holder);
+        else ServeQueue();
     }
 
     private void TraceHoldEnded(Holder holder, string outcome) =>
@@ -127,13 +135,15 @@ internal sealed partial class KeyLockActor
     // ---- release ----
 
     /// <summary>
-    /// Held → Releasing (or one more try while Releasing): the holder is no longer extended, and stays
-    /// until a release lands or its validity ends.
+    /// Held → Releasing (or one more try while Releasing); a shared holder is marked releasing and the
+    /// actor stays Sharing. The holder is no longer extended, and stays until a release lands or its
+    /// validity ends.
     /// </summary>
     private void ReleaseHolder(Holder holder, IActorRef? replyTo, ReleaseCause cause, Activity? traceParent = null)
     {
         StartRelease(new ReleaseCall(holder.Token, replyTo, cause, holder.ValidUntil, _clock.Now, holder.FencingToken, traceParent ?? holder.TraceParent));
-        GoTo(_releasing);
+        if (holder.Mode == LockMode.Shared) holder.Releasing = true;
+        else GoTo(_releasing);
         _holderTick.EnsureBy(holder.ValidUntil);
     }
 
@@ -148,7 +158,8 @@ internal sealed partial class KeyLockActor
 
     private void OnHolderReleased(Holder holder, ReleaseCompleted completed)
     {
-        _holder = null;
+        if (holder.Mode == LockMode.Shared) _shared.Remove(holder);
+        else _holder = null;
         _releaseRetries.Forget(holder.Token);
         Context.Parent.Tell(new LockManagerActor.Ended(_key, holder.Token));
         TraceHoldEnded(holder, completed.Released ? LockTracing.Outcomes.Released : LockTracing.Outcomes.Lost);
@@ -160,7 +171,7 @@ internal sealed partial class KeyLockActor
         if (_log.IsDebugEnabled)
             _log.Debug("Released lock {Key} fencing {FencingToken} ({Cause})", _key, holder.FencingToken, completed.Call.Cause);
         OnReleaseAnswered(completed.Call, completed.Released);
-        ServeQueue();
+        AfterHolderLeft(holder);
     }
 
     /// <summary>A release came back: count it and answer whoever asked.</summary>

@@ -18,7 +18,8 @@ internal sealed partial class KeyLockActor
         var now = _clock.Now;
         _waiters.Add(new Waiter(
             Sender, request.Owner, request.Ttl ?? _settings.DefaultTtl, request.AutoExtend,
-            now, DeadlineOf(now, request.Timeout ?? _settings.DefaultTimeout), token, extendInterval, request.TraceParent));
+            now, DeadlineOf(now, request.Timeout ?? _settings.DefaultTimeout), token, extendInterval, request.TraceParent,
+            request.Mode, request.Limit ?? 0));
     }
 
     /// <summary>Queues behind the holder or the attempt in flight; its deadline is watched from now.</summary>
@@ -30,9 +31,14 @@ internal sealed partial class KeyLockActor
 
     private void StartAttempt(Waiter head, long now)
     {
+        if (head.Mode == LockMode.Shared)
+        {
+            StartSharedAttempt(head, now);
+            return;
+        }
         var attempt = new Attempt(head, now);
         _attempt = attempt;
-        GoTo(_acquiring);
+        GoTo(_shared.Count > 0 ? _sharing : _acquiring);
         _store.TryAcquireAsync(_names, head.Token, head.Ttl).PipeResultTo(
             Self, attempt,
             static (call, outcome) => new AttemptCompleted(call, outcome),
@@ -44,12 +50,12 @@ internal sealed partial class KeyLockActor
     {
         var (attempt, outcome) = completed;
         _attempt = null;
-        var waiter = attempt.Waiter;
+        var waiter = attempt.Head;
         waiter.HeardFromStore = true;
 
         if (outcome.Acquired)
         {
-            if (!attempt.Abandoned && !waiter.IsGone)
+            if (!waiter.Left && !waiter.IsGone)
             {
                 Grant(waiter, attempt, outcome.FencingToken);
                 return;
@@ -85,13 +91,18 @@ internal sealed partial class KeyLockActor
     private void OnAttemptFaulted(AttemptFaulted faulted)
     {
         _attempt = null;
-        var waiter = faulted.Attempt.Waiter;
-        if (!faulted.Attempt.Abandoned && _waiters.Contains(waiter))
+        var attempt = faulted.Attempt;
+        // The head speaks for a shared run: the others keep their place and try with it again.
+        var waiter = attempt.Head;
+        if (!attempt.Abandoned && _waiters.Contains(waiter))
         {
             if (waiter.LastFault is null)
                 _log.Warning("Redis failed while acquiring lock {Key}: {Error}", _key, faulted.Cause.Message);
-            waiter.LastFault = faulted.Cause.Message;
-            waiter.HeardFromStore = false;
+            foreach (var asked in attempt.Shared ?? [waiter])
+            {
+                asked.LastFault = faulted.Cause.Message;
+                asked.HeardFromStore = false;
+            }
             if (_clock.Now < waiter.Deadline)
             {
                 // Redis may be failing over or reconnecting: the waiter keeps its place within its
@@ -107,15 +118,25 @@ internal sealed partial class KeyLockActor
 
     private void Grant(Waiter waiter, Attempt attempt, long fencingToken)
     {
+        // Redis let a writer in: whatever shares this node still counted are gone from it.
+        if (_shared.Count > 0) LoseShared("a writer was granted the key, so it was no longer held in Redis");
         _waiters.Remove(waiter);
         var watchdog = waiter.AutoExtend ? new Watchdog(waiter.ExtendInterval) : null;
         var holder = new Holder(waiter, fencingToken, _clock.Now, attempt.SentAt + MonotonicClock.Ticks(waiter.Ttl), watchdog);
         watchdog?.Schedule(_clock.Now, holder.Ttl);
         _holder = holder;
         GoTo(_held);
+        Announce(waiter, holder);
+        ArmDeadline();
+    }
+
+    /// <summary>Tells the table, the trace, the requester and the metrics of a grant, in that order.</summary>
+    private void Announce(Waiter waiter, Holder holder)
+    {
+        var fencingToken = holder.FencingToken;
         // The table first: whoever hears of the grant and then asks the manager finds it listed.
         Context.Parent.Tell(new LockManagerActor.Granted(new ActiveLock(
-            _key, holder.Token, fencingToken, holder.Owner, DateTimeOffset.UtcNow, holder.Ttl, watchdog is not null)));
+            _key, holder.Token, fencingToken, holder.Owner, DateTimeOffset.UtcNow, holder.Ttl, holder.Watchdog is not null, holder.Mode)));
         // Recorded before the reply, so whoever hears of the grant finds its span ended.
         _tracing.Acquire(_key, waiter.TraceParent, _clock, waiter.ArrivedAt, LockTracing.Outcomes.Acquired, fencingToken);
         waiter.ReplyTo.Tell(new LockAcquired(_key, holder.Token, fencingToken, holder.Ttl));
@@ -124,7 +145,6 @@ internal sealed partial class KeyLockActor
             _log.Debug("Acquired lock {Key} fencing {FencingToken} token {Token}", _key, fencingToken, LockTokens.Redact(holder.Token));
         ReportValidity(holder);
         ArmHolderTick(holder);
-        ArmDeadline();
     }
 
     // ---- deadlines ----
@@ -148,7 +168,7 @@ internal sealed partial class KeyLockActor
     // A waiter whose attempt has only just been sent gets one retry-interval for Redis to answer,
     // so a timeout of zero still means "try once" and is not cut off by its own deadline.
     private long EffectiveDeadline(Waiter waiter) =>
-        _attempt is { Abandoned: false } attempt && attempt.Waiter == waiter
+        _attempt is { Abandoned: false } attempt && attempt.Includes(waiter)
             ? Math.Max(waiter.Deadline, attempt.SentAt + MonotonicClock.Ticks(_settings.RetryInterval))
             : waiter.Deadline;
 
@@ -164,7 +184,7 @@ internal sealed partial class KeyLockActor
             (Actor: this, Now: now),
             (waiter, _) =>
             {
-                if (_attempt is { } attempt && attempt.Waiter == waiter) attempt.Abandoned = true;
+                waiter.Left = true;
                 if (!waiter.HeardFromStore && waiter.LastFault is { } fault)
                     NotAcquired(waiter, AcquireFailure.Unavailable, $"Redis was unavailable while acquiring lock '{_key}': {fault}");
                 else if (storeSilent || !waiter.HeardFromStore && _attempt is not null)
@@ -180,10 +200,7 @@ internal sealed partial class KeyLockActor
     /// <summary>Removes matching waiters without answering them; an attempt in flight for one is abandoned.</summary>
     private void DropWaiters(Func<Waiter, IActorRef, bool> match, IActorRef actor)
     {
-        _waiters.RemoveWhere(match, actor, (waiter, _) =>
-        {
-            if (_attempt is { } attempt && attempt.Waiter == waiter) attempt.Abandoned = true;
-        });
+        _waiters.RemoveWhere(match, actor, static (waiter, _) => waiter.Left = true);
         ArmDeadline();
     }
 
@@ -191,8 +208,10 @@ internal sealed partial class KeyLockActor
     private void RefuseAll()
     {
         _waiters.RemoveWhere(static (_, _) => true, this, static (waiter, actor) =>
-            actor.NotAcquired(waiter, AcquireFailure.ShuttingDown, $"Lock '{actor._key}' was not acquired: the node is shutting down."));
-        if (_attempt is { } attempt) attempt.Abandoned = true;
+        {
+            waiter.Left = true;
+            actor.NotAcquired(waiter, AcquireFailure.ShuttingDown, $"Lock '{actor._key}' was not acquired: the node is shutting down.");
+        });
     }
 
     private void NotAcquired(Waiter waiter, AcquireFailure reason, string message)

@@ -19,8 +19,11 @@ namespace Lock.Actors.Actors.KeyLock;
 /// <item><see cref="Acquiring"/>: the head waiter's attempt is in flight.</item>
 /// <item><see cref="Waiting"/>: waiters, the key held elsewhere (or Redis failing); a release
 /// notification or the retry tick starts the next attempt.</item>
-/// <item><see cref="Held"/>: a local holder, maybe waiters; the watchdog extends.</item>
-/// <item><see cref="Releasing"/>: the holder's release is in flight or being retried.</item>
+/// <item><see cref="Held"/>: a local exclusive holder, maybe waiters; the watchdog extends.</item>
+/// <item><see cref="Releasing"/>: the exclusive holder's release is in flight or being retried.</item>
+/// <item><see cref="Sharing"/>: one or more local shared holders (readers or permits), each extended and
+/// released on its own; meanwhile the queue goes on as in Acquiring and Waiting, since more shared
+/// waiters may be granted, and a writer at the head must register its wait in Redis.</item>
 /// </list>
 /// Whatever is valid in every state (calls for other nodes' tokens, late answers, stale ticks) is in
 /// <see cref="Anytime"/>. Every Redis call comes back as a private message; nothing here blocks.
@@ -36,6 +39,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
     // ---- private messages and timer keys ----
 
     private sealed record AttemptCompleted(Attempt Attempt, AcquireOutcome Outcome);
+    private sealed record SharedAttemptCompleted(Attempt Attempt, AcquireOutcome[] Outcomes);
     private sealed record AttemptFaulted(Attempt Attempt, Exception Cause);
     private sealed record ReleaseCompleted(ReleaseCall Call, bool Released);
     private sealed record ReleaseFaulted(ReleaseCall Call, Exception Cause);
@@ -64,6 +68,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
     private readonly Func<Waiter, long> _effectiveDeadline;
 
     private Holder? _holder;        // Held and Releasing
+    private readonly List<Holder> _shared = new();  // Sharing (empty in every other state)
     private Attempt? _attempt;      // Acquiring
     private long _retryAt;          // Waiting: when the head tries again without a notification
     private long _quietSince;       // Idle: since when
@@ -71,7 +76,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
     private long _fromManager;      // messages received from the manager (see IFromManager)
 
     private KeptTick _retryTick = null!, _deadlineTick = null!, _holderTick = null!, _idleTick = null!, _releaseRetryTick = null!;
-    private readonly UntypedReceive _idle, _acquiring, _waiting, _held, _releasing;
+    private readonly UntypedReceive _idle, _acquiring, _waiting, _held, _releasing, _sharing;
     private UntypedReceive _behaviour;
 
     public KeyLockActor(string key, LockSettings settings, ILockStore store, LockMetrics metrics, MonotonicClock clock)
@@ -90,6 +95,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
         _waiting = Waiting;
         _held = Held;
         _releasing = Releasing;
+        _sharing = Sharing;
         _behaviour = _idle;
     }
 
@@ -138,6 +144,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
             case Acquire request: EnqueueBehind(request, null, null); break;
             case LeaseProtocol.AcquireLease request: EnqueueBehind(request.Request, request.Token, request.ExtendInterval); break;
             case AttemptCompleted completed: OnAttemptCompleted(completed); break;
+            case SharedAttemptCompleted completed: OnSharedAttemptCompleted(completed); break;
             case AttemptFaulted faulted: OnAttemptFaulted(faulted); break;
             case KeyReleased: _attempt!.KeyReleasedMeanwhile = true; break;
             default: WaitersMessage(message); break;
@@ -176,7 +183,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
                 break;
             case LeaseProtocol.AcquireLease request: EnqueueBehind(request.Request, request.Token, request.ExtendInterval); break;
             case Release request when request.Token == holder.Token: ReleaseHolder(holder, Sender, ReleaseCause.Request, request.TraceParent); break;
-            case ForceRelease request: ReleaseHolder(holder, request.ReplyTo, ReleaseCause.Forced); break;
+            case ForceRelease request when request.Token == holder.Token: ReleaseHolder(holder, request.ReplyTo, ReleaseCause.Forced); break;
             case Extend request when request.Token == holder.Token:
                 StartExtend(new ExtendCall(holder.Token, request.Ttl ?? holder.Ttl, Sender, _clock.Now, holder.FencingToken, request.TraceParent));
                 break;
@@ -205,7 +212,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
             case LeaseProtocol.AcquireLease request: EnqueueBehind(request.Request, request.Token, request.ExtendInterval); break;
             // Asked again (a handle whose release failed, or the shutdown): one more try, answered.
             case Release request when request.Token == holder.Token: ReleaseHolder(holder, Sender, ReleaseCause.Request, request.TraceParent); break;
-            case ForceRelease request: ReleaseHolder(holder, request.ReplyTo, ReleaseCause.Forced); break;
+            case ForceRelease request when request.Token == holder.Token: ReleaseHolder(holder, request.ReplyTo, ReleaseCause.Forced); break;
             case ReleaseCompleted completed when completed.Call.Token == holder.Token: OnHolderReleased(holder, completed); break;
             case HolderTick:
                 _holderTick.Arrived();
@@ -213,6 +220,49 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
                 // now, but nobody could confirm that it was let go.
                 if (_clock.Now >= holder.ValidUntil) LoseHolder(holder, "its release did not reach Redis before its TTL ran out");
                 else _holderTick.EnsureBy(holder.ValidUntil);
+                break;
+            default: WaitersMessage(message); break;
+        }
+    }
+
+    private void Sharing(object message)
+    {
+        switch (message)
+        {
+            case Acquire request: EnqueueWhileSharing(request, null, null); break;
+            case LeaseProtocol.AcquireLease request: EnqueueWhileSharing(request.Request, request.Token, request.ExtendInterval); break;
+            case AttemptCompleted completed: OnAttemptCompleted(completed); break;
+            case SharedAttemptCompleted completed: OnSharedAttemptCompleted(completed); break;
+            case AttemptFaulted faulted: OnAttemptFaulted(faulted); break;
+            case KeyReleased when _attempt is { } attempt: attempt.KeyReleasedMeanwhile = true; break;
+            case KeyReleased: if (_waiters.Count > 0) ServeQueue(); break;
+            case RetryTick:
+                _retryTick.Arrived();
+                if (_attempt is not null || _waiters.Count == 0) break;
+                if (_clock.Now >= _retryAt) ServeQueue();
+                else _retryTick.EnsureBy(_retryAt);
+                break;
+            case Release request when SharedHolder(request.Token) is { } holder:
+                ReleaseHolder(holder, Sender, ReleaseCause.Request, request.TraceParent);
+                break;
+            case ForceRelease request when SharedHolder(request.Token) is { } holder: ReleaseHolder(holder, request.ReplyTo, ReleaseCause.Forced); break;
+            case Extend request when SharedHolder(request.Token) is { Releasing: false } holder:
+                StartExtend(new ExtendCall(holder.Token, request.Ttl ?? holder.Ttl, Sender, _clock.Now, holder.FencingToken, request.TraceParent));
+                break;
+            case ExtendCompleted completed when SharedHolder(completed.Call.Token) is { Releasing: false } holder: OnHolderExtended(holder, completed); break;
+            case ExtendFaulted faulted when SharedHolder(faulted.Call.Token) is { Releasing: false } holder: OnHolderExtendFaulted(holder, faulted); break;
+            case ReleaseCompleted completed when SharedHolder(completed.Call.Token) is { Releasing: true } holder: OnHolderReleased(holder, completed); break;
+            case HolderTick:
+                _holderTick.Arrived();
+                foreach (var holder in _shared.ToArray()) OnSharedHolderTick(holder);
+                break;
+            case OwnerStopped stopped:
+                WaitersMessage(message);
+                ReleaseSharedWhere(static (holder, owner) => Equals(holder.Owner, owner), stopped.Owner, ReleaseCause.OwnerStopped);
+                break;
+            case Abandon abandon:
+                WaitersMessage(message);
+                ReleaseSharedWhere(static (holder, replyTo) => Equals(holder.GrantedTo, replyTo), abandon.ReplyTo, ReleaseCause.Abandoned);
                 break;
             default: WaitersMessage(message); break;
         }
@@ -283,7 +333,14 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
             StartAttempt(head, now);
             return;
         }
-        GoIdle();
+        Rest();
+    }
+
+    /// <summary>No waiter left and no attempt in flight: Sharing while shared holders remain, else Idle.</summary>
+    private void Rest()
+    {
+        if (_shared.Count > 0) GoTo(_sharing);
+        else GoIdle();
     }
 
     private void GoIdle()
@@ -295,7 +352,7 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
 
     private void GoWaiting(TimeSpan retryIn)
     {
-        GoTo(_waiting);
+        GoTo(_shared.Count > 0 ? _sharing : _waiting);
         _retryAt = _clock.Now + MonotonicClock.Ticks(retryIn < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : retryIn);
         _retryTick.EnsureBy(_retryAt);
         ArmDeadline();

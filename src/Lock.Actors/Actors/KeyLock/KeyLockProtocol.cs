@@ -23,8 +23,8 @@ internal static class KeyLockProtocol
     /// <summary>A watched owner stopped: its waiters leave the queue and its lock is released.</summary>
     public sealed record OwnerStopped(IActorRef Owner) : IFromManager;
 
-    /// <summary>Release the local holder's lock and tell <paramref name="ReplyTo"/> the outcome.</summary>
-    public sealed record ForceRelease(IActorRef ReplyTo) : IFromManager;
+    /// <summary>Release the local holder's lock under <paramref name="Token"/> and tell <paramref name="ReplyTo"/> the outcome.</summary>
+    public sealed record ForceRelease(IActorRef ReplyTo, string Token) : IFromManager;
 
     /// <summary>
     /// The requester behind <paramref name="ReplyTo"/> stopped waiting (its Ask was cancelled or timed

@@ -1,14 +1,25 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Lock.Actors.Redis;
+using static Lock.Actors.LockProtocol;
 
 namespace Lock.Actors.Actors.KeyLock;
 
 /// <summary>One acquire request queued on its key, from arrival until it is granted or answered.</summary>
 internal sealed class Waiter(
     IActorRef replyTo, IActorRef? owner, TimeSpan ttl, bool autoExtend, long arrivedAt, long deadline,
-    string? token = null, TimeSpan? extendInterval = null, Activity? traceParent = null)
+    string? token = null, TimeSpan? extendInterval = null, Activity? traceParent = null,
+    LockMode mode = LockMode.Exclusive, int limit = 0)
 {
+    /// <summary>Whether it wants the key alone or shared.</summary>
+    public LockMode Mode { get; } = mode;
+
+    /// <summary>Shared: the holders' limit it names (0 for a reader).</summary>
+    public int Limit { get; } = limit;
+
+    /// <summary>It left the queue (answered or dropped): a grant that comes back for it is given back.</summary>
+    public bool Left { get; set; }
+
     public IActorRef ReplyTo { get; } = replyTo;
     public IActorRef? Owner { get; } = owner;
     public TimeSpan Ttl { get; } = ttl;

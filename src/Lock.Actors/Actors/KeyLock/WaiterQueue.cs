@@ -29,6 +29,9 @@ internal sealed class WaiterQueue(LockMetrics metrics)
 
     public bool Contains(Waiter waiter) => _waiters.Contains(waiter);
 
+    /// <summary>The waiters from the head on, without removing them.</summary>
+    public IEnumerable<Waiter> InOrder() => _waiters;
+
     /// <summary>Removes every waiter that matches, in queue order, and hands each to <paramref name="removed"/>.</summary>
     public void RemoveWhere<TState>(Func<Waiter, TState, bool> match, TState state, Action<Waiter, TState> removed)
     {

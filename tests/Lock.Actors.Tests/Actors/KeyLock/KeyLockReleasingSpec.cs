@@ -148,13 +148,13 @@ public sealed class KeyLockReleasingSpec(ITestOutputHelper output) : KeyLockActo
     {
         var acquired = await GrantAsync(CreateTestProbe(), 1);
         var aggregator = CreateTestProbe();
-        Send(new KeyLockProtocol.ForceRelease(aggregator.Ref));
+        Send(new KeyLockProtocol.ForceRelease(aggregator.Ref, acquired.Token));
         var release = await ExpectReleaseCallAsync();
         Assert.Equal(acquired.Token, release.Token);
         release.Answer(true);
         await aggregator.ExpectMsgAsync<LockReleased>();
 
-        Send(new KeyLockProtocol.ForceRelease(aggregator.Ref));
+        Send(new KeyLockProtocol.ForceRelease(aggregator.Ref, acquired.Token));
         Assert.Equal(LockFailure.NotHeld, (await aggregator.ExpectMsgAsync<ReleaseFailed>()).Reason);
     }
 
@@ -168,7 +168,7 @@ public sealed class KeyLockReleasingSpec(ITestOutputHelper output) : KeyLockActo
         await holder.ExpectMsgAsync<ReleaseFailed>();
 
         var aggregator = CreateTestProbe();
-        Send(new KeyLockProtocol.ForceRelease(aggregator.Ref));
+        Send(new KeyLockProtocol.ForceRelease(aggregator.Ref, acquired.Token));
         (await ExpectReleaseCallAsync()).Answer(true);
         await aggregator.ExpectMsgAsync<LockReleased>();
         await Manager.ExpectMsgAsync<LockManagerActor.Ended>();

@@ -15,6 +15,8 @@ public static class LeastPrivilege
         "~lock:*", "&lock:*", "-@all",
         "+evalsha", "+eval", "+set", "+get", "+incr", "+del", "+pexpire", "+pttl", "+exists", "+time", "+publish",
         "+subscribe", "+unsubscribe", "+ping", "+echo", "+select", "+wait",
+        // Shared holders (read locks, permits) and waiting writers are sorted sets.
+        "+zadd", "+zrem", "+zscore", "+zcard", "+zcount", "+zrange", "+zrangebyscore", "+zremrangebyscore", "+pexpireat",
     ];
 
     /// <summary>A Cluster's nodes: the same, the cluster map, and each node's role.</summary>

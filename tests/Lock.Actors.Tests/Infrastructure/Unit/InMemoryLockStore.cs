@@ -6,7 +6,9 @@ namespace Lock.Actors.Tests.Infrastructure.Unit;
 /// <summary>
 /// A lock store in process memory, with the semantics the store contract states: tokens that increase
 /// per key, the holder's remaining TTL when held, idempotent retries, compare-and-delete release that
-/// announces a key someone waited for, compare-and-expire extend. For specs of code above the store.
+/// announces a key someone waited for, compare-and-expire extend; shared holders that expire each on
+/// their own, under one limit, kept out by a writer that holds or waits. (Readers' turns after a writer
+/// are the Redis store's alone.) For specs of code above the store.
 /// </summary>
 internal sealed class InMemoryLockStore : ILockStore
 {
@@ -17,7 +19,14 @@ internal sealed class InMemoryLockStore : ILockStore
         public long Fence;
         public bool Waited;
         public bool Watched;
+        // Shared holders: token → expiry; their limit (0 readers); waiting writers: token → until when.
+        public readonly Dictionary<string, long> Shared = new(StringComparer.Ordinal);
+        public int Limit;
+        public readonly Dictionary<string, long> Writers = new(StringComparer.Ordinal);
     }
+
+    // How long a refused writer counts as waiting.
+    private static readonly TimeSpan WriterWait = TimeSpan.FromSeconds(1);
 
     private readonly LockKeys _keys = new("lock:memory:");
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -34,8 +43,9 @@ internal sealed class InMemoryLockStore : ILockStore
         lock (_gate)
         {
             var entry = EntryOf(key.Key);
-            if (entry.Token is null)
+            if (entry.Token is null && entry.Shared.Count == 0)
             {
+                entry.Writers.Remove(token);
                 entry.Token = token;
                 entry.ExpiresAt = Now + Ticks(ttl);
                 entry.Fence++;
@@ -48,8 +58,42 @@ internal sealed class InMemoryLockStore : ILockStore
                 return Task.FromResult(AcquireOutcome.Granted(entry.Fence));
             }
             entry.Waited = true;
-            return Task.FromResult(AcquireOutcome.HeldElsewhere(Stopwatch.GetElapsedTime(Now, entry.ExpiresAt)));
+            entry.Writers[token] = Now + Ticks(WriterWait);
+            var until = entry.Token is not null ? entry.ExpiresAt : entry.Shared.Values.Max();
+            return Task.FromResult(AcquireOutcome.HeldElsewhere(Stopwatch.GetElapsedTime(Now, until)));
         }
+    }
+
+    public Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests)
+    {
+        lock (_gate)
+        {
+            var entry = EntryOf(key.Key);
+            return Task.FromResult(requests.Select(request => AcquireShared(entry, request)).ToArray());
+        }
+    }
+
+    private static AcquireOutcome AcquireShared(Entry entry, SharedAcquire request)
+    {
+        if (entry.Token is not null)
+        {
+            entry.Waited = true;
+            return AcquireOutcome.HeldElsewhere(Stopwatch.GetElapsedTime(Now, entry.ExpiresAt));
+        }
+        if (entry.Shared.Count > 0 && entry.Limit != request.Limit)
+            return AcquireOutcome.Refused($"held under limit {entry.Limit}, asked with {request.Limit}");
+        if (!entry.Shared.ContainsKey(request.Token))
+        {
+            if (entry.Writers.Count > 0 || request.Limit > 0 && entry.Shared.Count >= request.Limit)
+            {
+                entry.Waited = true;
+                return AcquireOutcome.HeldElsewhere(entry.Writers.Count > 0 ? null : Stopwatch.GetElapsedTime(Now, entry.Shared.Values.Min()));
+            }
+        }
+        if (entry.Shared.Count == 0) entry.Limit = request.Limit;
+        entry.Shared[request.Token] = Now + Ticks(request.Ttl);
+        entry.Fence++;
+        return AcquireOutcome.Granted(entry.Fence);
     }
 
     public Task<bool> ReleaseAsync(LockKeyNames key, string token)
@@ -58,14 +102,26 @@ internal sealed class InMemoryLockStore : ILockStore
         lock (_gate)
         {
             var entry = EntryOf(key.Key);
-            if (entry.Token != token) return Task.FromResult(false);
+            if (entry.Token != token)
+            {
+                if (!entry.Shared.Remove(token)) return Task.FromResult(false);
+                if ((entry.Shared.Count == 0 || entry.Limit > 0) && entry.Waited) announce = _onReleased;
+                if (announce is not null) entry.Waited = false;
+            }
+            else ReleaseExclusive(key, entry, token, ref announce);
+        }
+        announce?.Invoke(key.Key);
+        return Task.FromResult(true);
+    }
+
+    private void ReleaseExclusive(LockKeyNames key, Entry entry, string token, ref Action<string>? announce)
+    {
+        {
             entry.Token = null;
             if (entry.Waited) announce = _onReleased;
             entry.Waited = false;
             if (entry.Watched) Announce(key, new LockChange(key.Lock!, false, entry.Fence, null, LockTokens.LabelOf(token)));
         }
-        announce?.Invoke(key.Key);
-        return Task.FromResult(true);
     }
 
     public Task<bool> ExtendAsync(LockKeyNames key, string token, TimeSpan ttl)
@@ -73,6 +129,11 @@ internal sealed class InMemoryLockStore : ILockStore
         lock (_gate)
         {
             var entry = EntryOf(key.Key);
+            if (entry.Shared.ContainsKey(token))
+            {
+                entry.Shared[token] = Now + Ticks(ttl);
+                return Task.FromResult(true);
+            }
             if (entry.Token != token) return Task.FromResult(false);
             entry.ExpiresAt = Now + Ticks(ttl);
             return Task.FromResult(true);
@@ -84,9 +145,11 @@ internal sealed class InMemoryLockStore : ILockStore
         lock (_gate)
         {
             var entry = EntryOf(key);
+            if (entry.Shared.Count > 0)
+                return Task.FromResult(KeyState.SharedBy(entry.Shared.Count, (long)Stopwatch.GetElapsedTime(Now, entry.Shared.Values.Max()).TotalMilliseconds));
             return Task.FromResult(entry.Token is null
                 ? new KeyState(false, null)
-                : new KeyState(true, Stopwatch.GetElapsedTime(Now, entry.ExpiresAt)));
+                : new KeyState(true, Stopwatch.GetElapsedTime(Now, entry.ExpiresAt), LockProtocol.LockMode.Exclusive, 1));
         }
     }
 
@@ -136,6 +199,10 @@ internal sealed class InMemoryLockStore : ILockStore
     {
         if (!_entries.TryGetValue(key, out var entry)) _entries[key] = entry = new Entry();
         if (entry.Token is not null && entry.ExpiresAt <= Now) entry.Token = null;
+        foreach (var (token, expiry) in entry.Shared.ToList())
+            if (expiry <= Now) entry.Shared.Remove(token);
+        foreach (var (token, until) in entry.Writers.ToList())
+            if (until <= Now) entry.Writers.Remove(token);
         return entry;
     }
 

@@ -19,6 +19,14 @@ internal sealed class ProbeLockStore(IActorRef probe, TimeSpan callTimeout) : IL
         public void Fail(string error) => Reply.SetException(new InvalidOperationException(error));
     }
 
+    /// <summary>Shared acquires of one key in one call; the spec answers each, in order.</summary>
+    public sealed record TryAcquireShared(string Key, IReadOnlyList<SharedAcquire> Requests, TaskCompletionSource<AcquireOutcome[]> Reply)
+    {
+        public IReadOnlyList<string> Tokens => Requests.Select(request => request.Token).ToList();
+        public void Answer(params AcquireOutcome[] outcomes) => Reply.SetResult(outcomes);
+        public void Fail(string error) => Reply.SetException(new InvalidOperationException(error));
+    }
+
     public sealed record Release(string Key, string Token, TaskCompletionSource<bool> Reply)
     {
         public void Answer(bool released) => Reply.SetResult(released);
@@ -49,6 +57,9 @@ internal sealed class ProbeLockStore(IActorRef probe, TimeSpan callTimeout) : IL
 
     public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl) =>
         Ask(new TryAcquire(key.Key, token, ttl, NewReply<AcquireOutcome>()), static call => call.Reply.Task);
+
+    public Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests) =>
+        Ask(new TryAcquireShared(key.Key, requests, NewReply<AcquireOutcome[]>()), static call => call.Reply.Task);
 
     public Task<bool> ReleaseAsync(LockKeyNames key, string token) =>
         Ask(new Release(key.Key, token, NewReply<bool>()), static call => call.Reply.Task);
