@@ -20,6 +20,13 @@ internal sealed partial class KeyLockActor
         return null;
     }
 
+    private bool SharedReleaseInFlight()
+    {
+        foreach (var holder in _shared)
+            if (holder.Releasing) return true;
+        return false;
+    }
+
     /// <summary>
     /// Sharing: a request joins the queue; when nothing else waits or is asked for, it asks Redis at
     /// once, since more shared holders (or the writer's wait) are Redis's to decide.
@@ -142,6 +149,7 @@ internal sealed partial class KeyLockActor
     {
         if (_shared.Count > 0)
         {
+            // A permit freed room here. (A writer waits for the last holder, below.)
             if (holder.Limit > 0 && _attempt is null && _waiters.Count > 0) ServeQueue();
             return;
         }

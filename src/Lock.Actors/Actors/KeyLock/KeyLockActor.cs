@@ -330,6 +330,13 @@ internal sealed partial class KeyLockActor : UntypedActor, IWithTimers
                 else NotAcquired(head, AcquireFailure.Unavailable, $"Redis was unavailable while acquiring lock '{_key}': {head.LastFault}");
                 continue;
             }
+            if (head.Mode == LockMode.Exclusive && SharedReleaseInFlight())
+            {
+                // A release of ours may have landed in Redis with its answer still on the way: a writer
+                // granted now would find that holder still counted here. It tries once the answers are in.
+                GoWaiting(_settings.RetryInterval);
+                return;
+            }
             StartAttempt(head, now);
             return;
         }

@@ -88,6 +88,26 @@ public sealed class KeyLockSharingSpec(ITestOutputHelper output) : KeyLockActorS
     }
 
     [Fact]
+    public async Task A_writer_does_not_ask_while_a_release_of_a_local_share_is_unanswered()
+    {
+        var reader = await GrantReaderAsync(CreateTestProbe(), 1);
+        var writer = CreateTestProbe();
+        Send(new Acquire(Key, Ttl, TimeSpan.FromSeconds(10)), writer.Ref);
+        (await ExpectAttemptAsync()).HeldElsewhere(Ttl);
+
+        Send(new Release(Key, reader.Token));
+        var release = await ExpectReleaseCallAsync();
+        // The release landed in Redis and its announcement comes before its answer: a writer granted
+        // now would be granted while this node still counts the share, so it waits for the answer.
+        Send(Lock.Actors.Actors.KeyLock.KeyLockProtocol.KeyReleased.Instance);
+        await ExpectNoStoreCallAsync();
+        release.Answer(true);
+        await ExpectMsgAsync<LockReleased>();
+        (await ExpectAttemptAsync()).Grant(2);
+        await writer.ExpectMsgAsync<LockAcquired>();
+    }
+
+    [Fact]
     public async Task A_request_under_another_limit_is_refused_as_invalid_and_the_queue_goes_on()
     {
         var refused = CreateTestProbe();
