@@ -160,4 +160,51 @@ public abstract class LockStoreContract
         }
         Assert.True((await Store.TryAcquireAsync(key, "next", Ttl)).Acquired);
     }
+    private static SharedAcquire Shared(string token, int limit = 0) => new(token, Ttl, limit);
+
+    [Fact]
+    public async Task Shared_holders_share_a_key_each_with_a_higher_fencing_token_and_keep_a_writer_out()
+    {
+        var key = NewKey();
+        var outcomes = await Store.TryAcquireSharedAsync(key, [Shared("r1"), Shared("r2")]);
+        Assert.All(outcomes, outcome => Assert.True(outcome.Acquired));
+        Assert.True(outcomes[1].FencingToken > outcomes[0].FencingToken);
+        var state = await Store.GetStateAsync(key.Key);
+        Assert.Equal((true, LockProtocol.LockMode.Shared, 2), (state.Locked, state.Mode, state.Holders));
+
+        Assert.False((await Store.TryAcquireAsync(key, "writer", Ttl)).Acquired);
+        Assert.True(await Store.ReleaseAsync(key, "r1"));
+        Assert.True(await Store.ExtendAsync(key, "r2", Ttl));
+        Assert.True(await Store.ReleaseAsync(key, "r2"));
+        Assert.False(await Store.ReleaseAsync(key, "r2"));
+        var writer = await Store.TryAcquireAsync(key, "writer", Ttl);
+        Assert.True(writer.Acquired);
+        Assert.True(writer.FencingToken > outcomes[1].FencingToken);
+        // Readers wait while the writer holds.
+        Assert.False((await Store.TryAcquireSharedAsync(key, [Shared("r3")]))[0].Acquired);
+    }
+
+    [Fact]
+    public async Task Permits_beyond_the_limit_wait_and_another_limit_is_refused_as_invalid()
+    {
+        var key = NewKey();
+        var outcomes = await Store.TryAcquireSharedAsync(key, [Shared("p1", 2), Shared("p2", 2), Shared("p3", 2)]);
+        Assert.Equal([true, true, false], outcomes.Select(o => o.Acquired));
+        Assert.Null(outcomes[2].Invalid);
+        var other = (await Store.TryAcquireSharedAsync(key, [Shared("p4", 3), Shared("reader")]));
+        Assert.All(other, outcome => Assert.NotNull(outcome.Invalid));
+        Assert.True(await Store.ReleaseAsync(key, "p1"));
+        Assert.True((await Store.TryAcquireSharedAsync(key, [Shared("p3", 2)]))[0].Acquired);
+    }
+
+    [Fact]
+    public async Task A_waiting_writer_keeps_new_readers_out()
+    {
+        var key = NewKey();
+        Assert.True((await Store.TryAcquireSharedAsync(key, [Shared("inside")]))[0].Acquired);
+        Assert.False((await Store.TryAcquireAsync(key, "writer", Ttl)).Acquired);
+        Assert.False((await Store.TryAcquireSharedAsync(key, [Shared("late")]))[0].Acquired);
+        Assert.True(await Store.ReleaseAsync(key, "inside"));
+        Assert.True((await Store.TryAcquireAsync(key, "writer", Ttl)).Acquired);
+    }
 }
