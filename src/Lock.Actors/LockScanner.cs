@@ -43,29 +43,21 @@ public sealed class LockScanner
         {
             var server = _connection.GetServer(endpoint);
             if (server.IsReplica || !server.IsConnected) continue;
-            await foreach (var redisKey in server.KeysAsync(_database, _keys.LockKeyPattern, PageSize)
-                               .WithCancellation(cancellationToken).ConfigureAwait(false))
+            // Keys held exclusively, then keys held shared (readers, permits: the set lives as long as its last holder).
+            foreach (var (pattern, mode) in new[] { (_keys.LockKeyPattern, LockMode.Exclusive), (_keys.SharedKeyPattern, LockMode.Shared) })
             {
-                if (_keys.KeyOf(redisKey!) is not { } key) continue;
-                // Both in one round trip; the counter was last raised by the grant that holds the key.
-                var pttl = db.ExecuteAsync("PTTL", redisKey);
-                var fence = db.StringGetAsync(_keys.FenceKey(key));
-                var state = KeyState.FromPttl((long)await pttl.ConfigureAwait(false));
-                var counter = await fence.ConfigureAwait(false);
-                if (!state.Locked) continue; // released or expired between SCAN and PTTL
-                yield return new ScannedLock(key, LockMode.Exclusive, state.RemainingTtl, counter.TryParse(out long token) ? token : null);
-            }
-            // Keys held shared (readers, permits): the set lives as long as its last holder.
-            await foreach (var redisKey in server.KeysAsync(_database, _keys.SharedKeyPattern, PageSize)
-                               .WithCancellation(cancellationToken).ConfigureAwait(false))
-            {
-                if (_keys.KeyOfShared(redisKey!) is not { } key) continue;
-                var pttl = db.ExecuteAsync("PTTL", redisKey);
-                var fence = db.StringGetAsync(_keys.FenceKey(key));
-                var state = KeyState.FromPttl((long)await pttl.ConfigureAwait(false));
-                var counter = await fence.ConfigureAwait(false);
-                if (!state.Locked) continue;
-                yield return new ScannedLock(key, LockMode.Shared, state.RemainingTtl, counter.TryParse(out long token) ? token : null);
+                await foreach (var redisKey in server.KeysAsync(_database, pattern, PageSize).WithCancellation(cancellationToken).ConfigureAwait(false))
+                {
+                    var key = mode == LockMode.Exclusive ? _keys.KeyOf(redisKey!) : _keys.KeyOfShared(redisKey!);
+                    if (key is null) continue;
+                    // Both in one round trip; the counter was last raised by the key's latest grant.
+                    var pttl = db.ExecuteAsync("PTTL", redisKey);
+                    var fence = db.StringGetAsync(_keys.FenceKey(key));
+                    var state = KeyState.FromPttl((long)await pttl.ConfigureAwait(false));
+                    var counter = await fence.ConfigureAwait(false);
+                    if (!state.Locked) continue; // released or expired between SCAN and PTTL
+                    yield return new ScannedLock(key, mode, state.RemainingTtl, counter.TryParse(out long token) ? token : null);
+                }
             }
         }
     }

@@ -48,6 +48,25 @@ public sealed class LockHostSpec(RedisFixture redis, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task Locks_lists_a_key_held_by_readers_as_shared()
+    {
+        Manager.Tell(new Acquire("catalog", Ttl: TimeSpan.FromMinutes(2), Mode: LockMode.Shared));
+        await ExpectMsgAsync<LockAcquired>();
+        Manager.Tell(new Acquire("catalog", Ttl: TimeSpan.FromMinutes(1), Mode: LockMode.Shared));
+        var last = await ExpectMsgAsync<LockAcquired>();
+
+        var (exitCode, stdout, _) = await RunAsync("locks", "--redis", Redis.Configuration, "--prefix", Prefix);
+
+        Assert.Equal(0, exitCode);
+        var line = Assert.Single(stdout.Split('\n'), l => l.StartsWith("catalog "));
+        var columns = line["catalog".Length..].Split("  ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal("shared", columns[0]);
+        // The TTL of the longest share; the key's latest fencing token.
+        Assert.InRange(double.Parse(columns[1].Replace(" s", ""), System.Globalization.CultureInfo.InvariantCulture), 100, 120);
+        Assert.Equal(last.FencingToken, long.Parse(columns[2]));
+    }
+
+    [Fact]
     public async Task A_bad_redis_value_gives_one_clear_sentence_and_a_non_zero_exit()
     {
         var malformed = await RunAsync("locks", "--redis", "bogus-option=1");
