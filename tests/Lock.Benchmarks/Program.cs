@@ -21,7 +21,10 @@ using StackExchange.Redis;
 // and LOCK_BENCH_MEMORY_KEYS override the rounds per scenario and the keys of the memory scenario,
 // LOCK_BENCH_COST=1 prints what each uncontended cycle cost.
 //   dotnet run -c Release --project tests/Lock.Benchmarks -- --election  hand-over and watch figures (about 2 minutes)
+//   dotnet run -c Release --project tests/Lock.Benchmarks -- --shared  read-write lock and semaphore figures (about 2 minutes)
 if (args.Contains("--election")) return await ElectionFigures.RunAsync();
+if (args.Contains("--shared"))
+    return await SharedFigures.RunAsync(int.Parse(Environment.GetEnvironmentVariable("LOCK_BENCH_ROUNDS") ?? "5", CultureInfo.InvariantCulture));
 if (Environment.GetEnvironmentVariable("LOCK_BENCH_MINTHREADS") is { } minThreads) ThreadPool.SetMinThreads(int.Parse(minThreads), int.Parse(minThreads));
 var smoke = args.Contains("--smoke");
 var quick = args.Contains("--quick");
