@@ -142,9 +142,16 @@ internal sealed partial class KeyLockActor
     private void ReleaseHolder(Holder holder, IActorRef? replyTo, ReleaseCause cause, Activity? traceParent = null)
     {
         StartRelease(new ReleaseCall(holder.Token, replyTo, cause, holder.ValidUntil, _clock.Now, holder.FencingToken, traceParent ?? holder.TraceParent));
-        if (holder.Mode == LockMode.Shared) holder.Releasing = true;
-        else GoTo(_releasing);
         _holderTick.EnsureBy(holder.ValidUntil);
+        if (holder.Mode == LockMode.Exclusive)
+        {
+            GoTo(_releasing);
+            return;
+        }
+        holder.Releasing = true;
+        // A permit waiting here asks right behind the release, without waiting for its answer: calls
+        // leave in order, so Redis has taken the permit back by the time it reads the request.
+        if (holder.Limit > 0 && _attempt is null && _waiters.Head is { Mode: LockMode.Shared }) ServeQueue();
     }
 
     private void StartRelease(ReleaseCall call)

@@ -125,7 +125,7 @@ public sealed class KeyLockSharingSpec(ITestOutputHelper output) : KeyLockActorS
     }
 
     [Fact]
-    public async Task A_permit_leaving_lets_the_next_permit_waiter_ask_at_once()
+    public async Task A_permit_given_back_lets_the_next_permit_waiter_ask_right_behind_the_release()
     {
         var holder = CreateTestProbe();
         Send(Permit(1), holder.Ref);
@@ -138,11 +138,15 @@ public sealed class KeyLockSharingSpec(ITestOutputHelper output) : KeyLockActorS
         (await ExpectSharedAttemptAsync()).Answer(AcquireOutcome.HeldElsewhere(Ttl));
         await ExpectNoStoreCallAsync();
 
+        // The next permit asks right behind the release (the calls reach Redis in that order), not after its answer.
         Send(new Release(Key, permit.Token), holder.Ref);
-        (await ExpectReleaseCallAsync()).Answer(true);
-        await holder.ExpectMsgAsync<LockReleased>();
-        (await ExpectSharedAttemptAsync()).Answer(AcquireOutcome.Granted(2));
+        var release = await ExpectReleaseCallAsync();
+        var next = await ExpectSharedAttemptAsync();
+        next.Answer(AcquireOutcome.Granted(2));
         Assert.Equal(2, (await waiter.ExpectMsgAsync<LockAcquired>()).FencingToken);
+        release.Answer(true);
+        await holder.ExpectMsgAsync<LockReleased>();
+        await ExpectNoStoreCallAsync();
     }
 
     [Fact]
