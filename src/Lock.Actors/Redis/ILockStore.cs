@@ -27,6 +27,12 @@ internal interface ILockStore
     /// </summary>
     Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests);
 
+    /// <summary>
+    /// The exclusive request under <paramref name="token"/> stopped waiting without a grant: it no longer
+    /// keeps new readers and permits out (they are notified when it was the last writer waiting).
+    /// </summary>
+    Task WithdrawAsync(LockKeyNames key, string token);
+
     /// <summary>True when the token held the key, in either mode, and no longer does (waiters are notified).</summary>
     Task<bool> ReleaseAsync(LockKeyNames key, string token);
 

@@ -198,6 +198,14 @@ internal static class LockScripts
           if (left == 0 or wanted > 0) and redis.call('DEL', marker) == 1 then redis.call('PUBLISH', ARGV[2], payload) end
           return 1, 0
         end
+        -- an exclusive request that stopped waiting (timed out, cancelled, its owner gone): it no longer
+        -- holds new readers back, and those it held back are woken when it was the last writer waiting
+        local function withdraw(k, token, payload)
+          local marker, writers = KEYS[k + 2], KEYS[k + 6]
+          if redis.call('ZREM', writers, token) == 0 then return 0, 0 end
+          if not writer_waits(writers) and redis.call('DEL', marker) == 1 then redis.call('PUBLISH', ARGV[2], payload) end
+          return 1, 0
+        end
         local replies = {}
         for i = 1, #KEYS / 8 do
           local k, a = 8 * i - 7, 4 * i + 2
@@ -205,6 +213,7 @@ internal static class LockScripts
           local ok, status, value
           if op == 'a' then ok, status, value = pcall(acquire, k, ARGV[a + 1], ARGV[a + 2])
           elseif op == 's' then ok, status, value = pcall(acquire_shared, k, ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]))
+          elseif op == 'w' then ok, status, value = pcall(withdraw, k, ARGV[a + 1], ARGV[a + 2])
           else ok, status, value = pcall(release, k, ARGV[a + 1], ARGV[a + 2]) end
           if not ok then status, value = -1, type(status) == 'table' and status.err or tostring(status) end
           replies[2 * i - 1], replies[2 * i] = status, value

@@ -24,7 +24,7 @@ internal sealed partial class RedisLockStore
         void Write(int lockIndex, out RedisValue operation, out RedisValue token, out RedisValue argument, out RedisValue limit);
     }
 
-    private static readonly RedisValue AcquireOp = "a", SharedOp = "s", ReleaseOp = "r";
+    private static readonly RedisValue AcquireOp = "a", SharedOp = "s", ReleaseOp = "r", WithdrawOp = "w";
 
     private sealed class AcquireCall(LockKeyNames key, string token, RedisValue ttlMs)
         : TaskCompletionSource<AcquireOutcome>, ILockCall
@@ -99,7 +99,8 @@ internal sealed partial class RedisLockStore
         return AcquireOutcome.HeldElsewhere(pttl > 0 ? TimeSpan.FromMilliseconds(pttl) : null);
     }
 
-    private sealed class ReleaseCall(LockKeyNames key, string token) : TaskCompletionSource<bool>, ILockCall
+    /// <summary>A release, or the withdrawal of a waiting writer; true when there was something to let go.</summary>
+    private sealed class ReleaseCall(LockKeyNames key, string token, bool withdraw = false) : TaskCompletionSource<bool>, ILockCall
     {
         public LockKeyNames Key { get; } = key;
         public bool IsAcquire => false;
@@ -107,7 +108,7 @@ internal sealed partial class RedisLockStore
 
         public void Write(int lockIndex, out RedisValue operation, out RedisValue tokenValue, out RedisValue argument, out RedisValue limit)
         {
-            operation = ReleaseOp;
+            operation = withdraw ? WithdrawOp : ReleaseOp;
             tokenValue = token;
             argument = Key.Key;
             limit = RedisValue.EmptyString;

@@ -82,6 +82,13 @@ internal sealed partial class RedisLockStore : ILockStore
         return call.Task;
     }
 
+    public Task WithdrawAsync(LockKeyNames key, string token)
+    {
+        var call = new ReleaseCall(key, token, withdraw: true);
+        _calls.Call(call);
+        return call.Task;
+    }
+
     public Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests)
     {
         if (_redis.CheckProblem is { } problem) return Task.FromException<AcquireOutcome[]>(new RedisException(problem));

@@ -139,6 +139,28 @@ public sealed class SharedModesSpec(RedisFixture redis, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task A_writer_that_stops_waiting_no_longer_keeps_new_readers_out()
+    {
+        Manager.Tell(Read("withdrawn"));
+        await ExpectMsgAsync<LockAcquired>();
+        var other = await StartNodeAsync("node-b");
+        var writer = CreateTestProbe(other.System);
+        other.Manager.Tell(new Acquire("withdrawn", Timeout: TimeSpan.FromMilliseconds(300)), writer);
+        var writers = Locks.Keys.NamesOf("withdrawn").Writers;
+        await AwaitAssertAsync(async () => Assert.Equal(1, await Redis.Db.SortedSetLengthAsync(writers)));
+        var reader = CreateTestProbe();
+        Manager.Tell(Read("withdrawn", TimeSpan.FromSeconds(5)), reader);
+
+        Assert.Equal(AcquireFailure.Timeout, (await writer.ExpectMsgAsync<LockNotAcquired>()).Reason);
+        var gaveUp = Stopwatch.StartNew();
+        await reader.ExpectMsgAsync<LockAcquired>();
+        // Its registration would have kept readers out for up to a second more (the queue TTL); withdrawn,
+        // the reader is in within a retry-interval or so.
+        Assert.True(gaveUp.Elapsed < TimeSpan.FromMilliseconds(600), $"reader granted {gaveUp.ElapsedMilliseconds} ms after the writer gave up");
+        Assert.Equal(0, await Redis.Db.SortedSetLengthAsync(writers));
+    }
+
+    [Fact]
     public async Task A_crashed_holders_share_frees_after_its_ttl_on_the_server_clock()
     {
         // Shares granted by the script itself, as a node that died right after would leave them.

@@ -207,4 +207,15 @@ public abstract class LockStoreContract
         Assert.True(await Store.ReleaseAsync(key, "inside"));
         Assert.True((await Store.TryAcquireAsync(key, "writer", Ttl)).Acquired);
     }
+
+    [Fact]
+    public async Task A_withdrawn_writer_no_longer_keeps_new_readers_out()
+    {
+        var key = NewKey();
+        Assert.True((await Store.TryAcquireSharedAsync(key, [Shared("inside")]))[0].Acquired);
+        Assert.False((await Store.TryAcquireAsync(key, "writer", Ttl)).Acquired);
+        Assert.False((await Store.TryAcquireSharedAsync(key, [Shared("late")]))[0].Acquired);
+        await Store.WithdrawAsync(key, "writer");
+        Assert.True((await Store.TryAcquireSharedAsync(key, [Shared("late")]))[0].Acquired);
+    }
 }

@@ -29,6 +29,8 @@ internal sealed class CountingStore(ILockStore inner) : ILockStore
 
     public Task<bool> ReleaseAsync(LockKeyNames key, string token) => inner.ReleaseAsync(key, token);
 
+    public Task WithdrawAsync(LockKeyNames key, string token) => inner.WithdrawAsync(key, token);
+
     public Task<bool> ExtendAsync(LockKeyNames key, string token, TimeSpan ttl) => inner.ExtendAsync(key, token, ttl);
 
     public Task<KeyState> GetStateAsync(string key) => inner.GetStateAsync(key);

@@ -38,6 +38,7 @@ internal sealed partial class KeyLockActor
         }
         var attempt = new Attempt(head, now);
         _attempt = attempt;
+        head.MayWaitInRedis = true;
         GoTo(_shared.Count > 0 ? _sharing : _acquiring);
         _store.TryAcquireAsync(_names, head.Token, head.Ttl).PipeResultTo(
             Self, attempt,
@@ -184,7 +185,6 @@ internal sealed partial class KeyLockActor
             (Actor: this, Now: now),
             (waiter, _) =>
             {
-                waiter.Left = true;
                 if (!waiter.HeardFromStore && waiter.LastFault is { } fault)
                     NotAcquired(waiter, AcquireFailure.Unavailable, $"Redis was unavailable while acquiring lock '{_key}': {fault}");
                 else if (storeSilent || !waiter.HeardFromStore && _attempt is not null)
@@ -200,7 +200,10 @@ internal sealed partial class KeyLockActor
     /// <summary>Removes matching waiters without answering them; an attempt in flight for one is abandoned.</summary>
     private void DropWaiters(Func<Waiter, IActorRef, bool> match, IActorRef actor)
     {
-        _waiters.RemoveWhere(match, actor, static (waiter, _) => waiter.Left = true);
+        _waiters.RemoveWhere(
+            static (waiter, state) => state.Match(waiter, state.Owner),
+            (Actor: this, Match: match, Owner: actor),
+            static (waiter, state) => state.Actor.Withdraw(waiter));
         ArmDeadline();
     }
 
@@ -208,14 +211,26 @@ internal sealed partial class KeyLockActor
     private void RefuseAll()
     {
         _waiters.RemoveWhere(static (_, _) => true, this, static (waiter, actor) =>
-        {
-            waiter.Left = true;
-            actor.NotAcquired(waiter, AcquireFailure.ShuttingDown, $"Lock '{actor._key}' was not acquired: the node is shutting down.");
-        });
+            actor.NotAcquired(waiter, AcquireFailure.ShuttingDown, $"Lock '{actor._key}' was not acquired: the node is shutting down."));
+    }
+
+    /// <summary>
+    /// A waiter leaves the queue without a grant. If Redis may have registered it as a waiting writer,
+    /// that is withdrawn: it would otherwise keep new readers out for up to a queue-TTL after it stopped
+    /// asking. Best effort (the registration runs out anyway), and nothing waits for the answer.
+    /// </summary>
+    private void Withdraw(Waiter waiter)
+    {
+        waiter.Left = true;
+        if (!waiter.MayWaitInRedis) return;
+        waiter.MayWaitInRedis = false;
+        _store.WithdrawAsync(_names, waiter.Token).ContinueWith(
+            static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     private void NotAcquired(Waiter waiter, AcquireFailure reason, string message)
     {
+        Withdraw(waiter);
         _tracing.Acquire(_key, waiter.TraceParent, _clock, waiter.ArrivedAt, LockTracing.Outcomes.Of(reason));
         waiter.ReplyTo.Tell(new LockNotAcquired(_key, reason, message));
         _metrics.NotAcquired(reason);

@@ -80,7 +80,6 @@ internal sealed partial class KeyLockActor
             else if (outcome.Invalid is { } why)
             {
                 _waiters.Remove(waiter);
-                waiter.Left = true;
                 NotAcquired(waiter, AcquireFailure.InvalidRequest, why);
             }
             else if (outcome.Unconfirmed is { } notConfirmed) unconfirmed ??= notConfirmed;

@@ -20,6 +20,9 @@ internal sealed class Waiter(
     /// <summary>It left the queue (answered or dropped): a grant that comes back for it is given back.</summary>
     public bool Left { get; set; }
 
+    /// <summary>An exclusive attempt of it was sent: Redis may hold it as a waiting writer until it is granted or withdrawn.</summary>
+    public bool MayWaitInRedis { get; set; }
+
     public IActorRef ReplyTo { get; } = replyTo;
     public IActorRef? Owner { get; } = owner;
     public TimeSpan Ttl { get; } = ttl;

@@ -132,6 +132,8 @@ public sealed class KeyLockAcquiringSpec(ITestOutputHelper output) : KeyLockActo
         Send(new Acquire(Key, Timeout: TimeSpan.FromSeconds(10)), requester.Ref);
         var attempt = await ExpectAttemptAsync();
         Send(new KeyLockProtocol.Abandon(requester.Ref));
+        // Its wait, if Redis registered one, is withdrawn right behind the attempt.
+        await ExpectWithdrawAsync(attempt.Token);
         await ExpectNoStoreCallAsync();
 
         attempt.Grant(4);

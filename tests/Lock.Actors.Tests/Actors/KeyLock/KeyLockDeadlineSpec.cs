@@ -57,9 +57,12 @@ public sealed class KeyLockDeadlineSpec(ITestOutputHelper output) : KeyLockActor
     public async Task A_zero_timeout_on_a_held_key_is_refused_as_timeout_after_one_attempt()
     {
         Send(new Acquire(Key, Timeout: TimeSpan.Zero));
-        (await ExpectAttemptAsync()).HeldElsewhere(TimeSpan.FromSeconds(30));
+        var attempt = await ExpectAttemptAsync();
+        attempt.HeldElsewhere(TimeSpan.FromSeconds(30));
         await AdvanceAsync(TimeSpan.FromMilliseconds(1));
         Assert.Equal(AcquireFailure.Timeout, (await ExpectMsgAsync<LockNotAcquired>()).Reason);
+        // Refused, it was registered as a waiting writer: it no longer is, and nothing else is asked.
+        await ExpectWithdrawAsync(attempt.Token);
         await ExpectNoStoreCallAsync();
     }
 
@@ -110,6 +113,7 @@ public sealed class KeyLockDeadlineSpec(ITestOutputHelper output) : KeyLockActor
         var attempt = await ExpectAttemptAsync();
         await AdvanceAsync(RetryInterval);
         Assert.Equal(AcquireFailure.Unavailable, (await ExpectMsgAsync<LockNotAcquired>()).Reason);
+        await ExpectWithdrawAsync(attempt.Token);
 
         attempt.Grant(12);
         var giveBack = await ExpectReleaseCallAsync();
@@ -140,13 +144,15 @@ public sealed class KeyLockDeadlineSpec(ITestOutputHelper output) : KeyLockActor
         await AdvanceAsync(TimeSpan.FromMilliseconds(250));
         (await ExpectAttemptAsync()).Fail("second error");
         await AdvanceAsync(TimeSpan.FromMilliseconds(250));
-        (await ExpectAttemptAsync()).Fail("READONLY You can't write against a read only replica");
+        var last = await ExpectAttemptAsync();
+        last.Fail("READONLY You can't write against a read only replica");
         await AdvanceAsync(TimeSpan.FromMilliseconds(250));
 
         var refused = await ExpectMsgAsync<LockNotAcquired>();
         Assert.Equal(AcquireFailure.Unavailable, refused.Reason);
         Assert.Contains("READONLY", refused.Message);
         Assert.Contains($"'{Key}'", refused.Message);
+        await ExpectWithdrawAsync(last.Token);
         await ExpectNoStoreCallAsync();
     }
 
@@ -176,6 +182,8 @@ public sealed class KeyLockDeadlineSpec(ITestOutputHelper output) : KeyLockActor
         Send(KeyLockProtocol.RefuseWaiters.Instance);
         Assert.Equal(AcquireFailure.ShuttingDown, (await head.ExpectMsgAsync<LockNotAcquired>()).Reason);
         Assert.Equal(AcquireFailure.ShuttingDown, (await behind.ExpectMsgAsync<LockNotAcquired>()).Reason);
+        // Only the head ever asked Redis: only its wait is withdrawn.
+        await ExpectWithdrawAsync(attempt.Token);
 
         attempt.Grant(3);
         (await ExpectReleaseCallAsync()).Answer(true);

@@ -108,6 +108,16 @@ public sealed class KeyLockSharingSpec(ITestOutputHelper output) : KeyLockActorS
     }
 
     [Fact]
+    public async Task A_reader_that_times_out_has_no_writer_wait_to_withdraw()
+    {
+        Send(new Acquire(Key, Ttl, TimeSpan.FromMilliseconds(500), Mode: LockMode.Shared));
+        (await ExpectSharedAttemptAsync()).Answer(AcquireOutcome.HeldElsewhere(Ttl));
+        await AdvanceAsync(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(AcquireFailure.Timeout, (await ExpectMsgAsync<LockNotAcquired>()).Reason);
+        await ExpectNoStoreCallAsync();
+    }
+
+    [Fact]
     public async Task A_request_under_another_limit_is_refused_as_invalid_and_the_queue_goes_on()
     {
         var refused = CreateTestProbe();

@@ -64,6 +64,22 @@ internal sealed class InMemoryLockStore : ILockStore
         }
     }
 
+    public Task WithdrawAsync(LockKeyNames key, string token)
+    {
+        Action<string>? announce = null;
+        lock (_gate)
+        {
+            var entry = EntryOf(key.Key);
+            if (entry.Writers.Remove(token) && entry.Writers.Count == 0 && entry.Waited)
+            {
+                entry.Waited = false;
+                announce = _onReleased;
+            }
+        }
+        announce?.Invoke(key.Key);
+        return Task.CompletedTask;
+    }
+
     public Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests)
     {
         lock (_gate)

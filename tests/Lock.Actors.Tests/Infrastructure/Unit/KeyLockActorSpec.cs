@@ -95,6 +95,9 @@ public abstract class KeyLockActorSpec : TestKit
 
     internal Task<ProbeLockStore.Extend> ExpectExtendCallAsync() => Redis.ExpectMsgAsync<ProbeLockStore.Extend>().AsTask();
 
+    /// <summary>A writer that left without a grant is withdrawn from Redis's waiting writers (<paramref name="token"/>: whose).</summary>
+    internal async Task ExpectWithdrawAsync(string token) => Assert.Equal(token, (await Redis.ExpectMsgAsync<ProbeLockStore.Withdraw>()).Token);
+
     /// <summary>Nothing more has reached Redis: a check once the actor has settled, not a wait.</summary>
     protected async Task ExpectNoStoreCallAsync()
     {

@@ -27,6 +27,9 @@ internal sealed class ProbeLockStore(IActorRef probe, TimeSpan callTimeout) : IL
         public void Fail(string error) => Reply.SetException(new InvalidOperationException(error));
     }
 
+    /// <summary>A waiting writer withdrawn; never answered by the specs (nobody waits for it).</summary>
+    public sealed record Withdraw(string Key, string Token);
+
     public sealed record Release(string Key, string Token, TaskCompletionSource<bool> Reply)
     {
         public void Answer(bool released) => Reply.SetResult(released);
@@ -60,6 +63,12 @@ internal sealed class ProbeLockStore(IActorRef probe, TimeSpan callTimeout) : IL
 
     public Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests) =>
         Ask(new TryAcquireShared(key.Key, requests, NewReply<AcquireOutcome[]>()), static call => call.Reply.Task);
+
+    public Task WithdrawAsync(LockKeyNames key, string token)
+    {
+        probe.Tell(new Withdraw(key.Key, token));
+        return Task.CompletedTask;
+    }
 
     public Task<bool> ReleaseAsync(LockKeyNames key, string token) =>
         Ask(new Release(key.Key, token, NewReply<bool>()), static call => call.Reply.Task);
