@@ -28,8 +28,9 @@ internal interface ILockStore
     Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests);
 
     /// <summary>
-    /// The exclusive request under <paramref name="token"/> stopped waiting without a grant: it no longer
-    /// keeps new readers and permits out (they are notified when it was the last writer waiting).
+    /// The request under <paramref name="token"/> stopped waiting without a grant. A writer no longer keeps
+    /// new readers and permits out (they are notified when it was the last writer waiting); a reader needs
+    /// no turn after the next writer; whatever Redis had granted or kept for it is let go.
     /// </summary>
     Task WithdrawAsync(LockKeyNames key, string token);
 

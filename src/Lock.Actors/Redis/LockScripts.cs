@@ -166,6 +166,8 @@ internal static class LockScripts
           redis.call('ZADD', shared, now + ttl, token)
           if held == 0 then redis.call('SET', limit, wanted) end
           keep_until_last(shared, limit)
+          -- in now: no turn is to be kept for it after the next writer
+          if wanted == 0 and redis.call('EXISTS', readers) == 1 then redis.call('ZREM', readers, token) end
           return 1, fence
         end
         local function release(k, token, payload)
@@ -198,13 +200,19 @@ internal static class LockScripts
           if (left == 0 or wanted > 0) and redis.call('DEL', marker) == 1 then redis.call('PUBLISH', ARGV[2], payload) end
           return 1, 0
         end
-        -- an exclusive request that stopped waiting (timed out, cancelled, its owner gone): it no longer
-        -- holds new readers back, and those it held back are woken when it was the last writer waiting
+        -- a request that stopped waiting (timed out, cancelled, its owner gone): a writer no longer holds
+        -- new readers back (those it held back are woken when it was the last writer waiting), a reader
+        -- needs no turn after the next writer, and a turn or grant already made for it (its answer lost
+        -- or too late) is let go as a release would
         local function withdraw(k, token, payload)
-          local marker, writers = KEYS[k + 2], KEYS[k + 6]
-          if redis.call('ZREM', writers, token) == 0 then return 0, 0 end
-          if not writer_waits(writers) and redis.call('DEL', marker) == 1 then redis.call('PUBLISH', ARGV[2], payload) end
-          return 1, 0
+          local marker, writers, readers = KEYS[k + 2], KEYS[k + 6], KEYS[k + 7]
+          local removed = redis.call('ZREM', readers, token)
+          if redis.call('ZREM', writers, token) == 1 then
+            removed = 1
+            if not writer_waits(writers) and redis.call('DEL', marker) == 1 then redis.call('PUBLISH', ARGV[2], payload) end
+          end
+          local released = release(k, token, payload)
+          return (removed == 1 or released == 1) and 1 or 0, 0
         end
         local replies = {}
         for i = 1, #KEYS / 8 do

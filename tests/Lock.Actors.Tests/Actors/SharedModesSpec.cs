@@ -158,6 +158,8 @@ public sealed class SharedModesSpec(RedisFixture redis, ITestOutputHelper output
         // the reader is in within a retry-interval or so.
         Assert.True(gaveUp.Elapsed < TimeSpan.FromMilliseconds(600), $"reader granted {gaveUp.ElapsedMilliseconds} ms after the writer gave up");
         Assert.Equal(0, await Redis.Db.SortedSetLengthAsync(writers));
+        // The reader it held back got in: no turn is kept for it after the next writer.
+        Assert.Equal(0, await Redis.Db.SortedSetLengthAsync(Locks.Keys.NamesOf("withdrawn").Readers));
     }
 
     [Fact]

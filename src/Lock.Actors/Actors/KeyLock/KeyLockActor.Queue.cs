@@ -215,9 +215,9 @@ internal sealed partial class KeyLockActor
     }
 
     /// <summary>
-    /// A waiter leaves the queue without a grant. If Redis may have registered it as a waiting writer,
-    /// that is withdrawn: it would otherwise keep new readers out for up to a queue-TTL after it stopped
-    /// asking. Best effort (the registration runs out anyway), and nothing waits for the answer.
+    /// A waiter leaves the queue without a grant. If Redis may hold it as waiting, that is withdrawn: a
+    /// writer would otherwise keep new readers out, and a reader's turn keep the next writer out, for up
+    /// to a queue-TTL after it stopped asking. Best effort (both run out anyway); nothing waits for the answer.
     /// </summary>
     private void Withdraw(Waiter waiter)
     {

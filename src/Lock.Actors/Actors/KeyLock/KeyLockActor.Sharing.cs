@@ -49,7 +49,11 @@ internal sealed partial class KeyLockActor
         }
         var asked = run.ToArray();
         var requests = new SharedAcquire[asked.Length];
-        for (var i = 0; i < asked.Length; i++) requests[i] = new SharedAcquire(asked[i].Token, asked[i].Ttl, asked[i].Limit);
+        for (var i = 0; i < asked.Length; i++)
+        {
+            requests[i] = new SharedAcquire(asked[i].Token, asked[i].Ttl, asked[i].Limit);
+            asked[i].MayWaitInRedis = true;
+        }
         var attempt = new Attempt(head, now, asked);
         _attempt = attempt;
         GoTo(_shared.Count > 0 ? _sharing : _acquiring);
@@ -80,6 +84,7 @@ internal sealed partial class KeyLockActor
             else if (outcome.Invalid is { } why)
             {
                 _waiters.Remove(waiter);
+                waiter.MayWaitInRedis = false; // refused before Redis noted anything for it
                 NotAcquired(waiter, AcquireFailure.InvalidRequest, why);
             }
             else if (outcome.Unconfirmed is { } notConfirmed) unconfirmed ??= notConfirmed;

@@ -20,7 +20,10 @@ internal sealed class Waiter(
     /// <summary>It left the queue (answered or dropped): a grant that comes back for it is given back.</summary>
     public bool Left { get; set; }
 
-    /// <summary>An exclusive attempt of it was sent: Redis may hold it as a waiting writer until it is granted or withdrawn.</summary>
+    /// <summary>
+    /// An attempt of it was sent: Redis may hold it as a waiting writer, or as a reader owed a turn, until
+    /// it is granted or withdrawn.
+    /// </summary>
     public bool MayWaitInRedis { get; set; }
 
     public IActorRef ReplyTo { get; } = replyTo;
