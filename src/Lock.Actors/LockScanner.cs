@@ -50,12 +50,15 @@ public sealed class LockScanner
                 {
                     var key = mode == LockMode.Exclusive ? _keys.KeyOf(redisKey!) : _keys.KeyOfShared(redisKey!);
                     if (key is null) continue;
-                    // Both in one round trip; the counter was last raised by the key's latest grant.
+                    // All in one round trip; the counter was last raised by the key's latest grant.
+                    var value = mode == LockMode.Exclusive ? db.StringGetAsync(redisKey) : null;
                     var pttl = db.ExecuteAsync("PTTL", redisKey);
                     var fence = db.StringGetAsync(_keys.FenceKey(key));
                     var state = KeyState.FromPttl((long)await pttl.ConfigureAwait(false));
                     var counter = await fence.ConfigureAwait(false);
                     if (!state.Locked) continue; // released or expired between SCAN and PTTL
+                    // The lock key of a key held shared carries the shared mark: listed from its set.
+                    if (value is not null && await value.ConfigureAwait(false) == LockKeys.SharedMark) continue;
                     yield return new ScannedLock(key, mode, state.RemainingTtl, counter.TryParse(out long token) ? token : null);
                 }
             }

@@ -18,8 +18,11 @@ internal interface ILockStore
     /// <summary>The Redis names of <paramref name="key"/>, for the calls below.</summary>
     LockKeyNames NamesOf(string key);
 
-    /// <summary>An exclusive acquire: granted only while nobody else holds the key in either mode.</summary>
-    Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl);
+    /// <summary>
+    /// An exclusive acquire: granted only while nobody else holds the key in either mode. <paramref name="waited"/>:
+    /// an earlier attempt of this token was sent (Redis may hold it as a waiting writer, which a grant ends).
+    /// </summary>
+    Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl, bool waited = false);
 
     /// <summary>
     /// Shared acquires of one key, in one call, answered each in order: granted while no writer holds or

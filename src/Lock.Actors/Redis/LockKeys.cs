@@ -24,6 +24,12 @@ internal sealed class LockKeys
     private const string ReadersInfix = "readers:";
     private const string HashedTagMarker = "#";
 
+    /// <summary>
+    /// The lock key's value while readers or permits hold the key (<see cref="LockScripts.AcquireOrRelease"/>
+    /// writes it; never a token, which is hex): a writer's <c>SET NX</c> then fails as it does for another writer.
+    /// </summary>
+    public const string SharedMark = "*shared";
+
     public LockKeys(string prefix)
     {
         Prefix = prefix;

@@ -38,6 +38,9 @@ internal static class LockScripts
         local function now_ms() return math.floor(now_us() / 1000) end
         local window = tonumber(ARGV[3])
         local queue_ttl = tonumber(ARGV[5])
+        -- the lock key's value while readers or permits hold the key (never a token: tokens are hex)
+        local SHARED = '*shared'
+
         -- a watched lock's change: '+' (granted) or '-' (released), its fencing token, the grant's ttl,
         -- the lock key's length and the key, then the holder's label (what its token carries after a '|')
         -- (called only when the watch marker exists: an unwatched lock pays one EXISTS and nothing else)
@@ -75,11 +78,15 @@ internal static class LockScripts
         end
         -- the shared holders still within their ttl (expired ones are dropped: a crashed holder's share
         -- ends on the server clock, whoever looks next); their limit goes with the last of them
-        local function live_shared(shared, limit)
-          if redis.call('EXISTS', shared) == 0 then return 0 end
-          redis.call('ZREMRANGEBYSCORE', shared, '-inf', now_ms())
-          local held = redis.call('ZCARD', shared)
-          if held == 0 then redis.call('DEL', limit) end
+        -- (called only where no writer holds the lock key: its value is the shared mark, or it is gone)
+        local function live_shared(shared, limit, lock)
+          local held = 0
+          if redis.call('EXISTS', shared) == 1 then
+            redis.call('ZREMRANGEBYSCORE', shared, '-inf', now_ms())
+            held = redis.call('ZCARD', shared)
+          end
+          -- (Redis drops an emptied set by itself; the limit and the mark are ours to drop)
+          if held == 0 then redis.call('DEL', limit, lock) end
           return held
         end
         -- whether an exclusive request waits for the key: new readers and permits wait behind it
@@ -88,30 +95,40 @@ internal static class LockScripts
           redis.call('ZREMRANGEBYSCORE', writers, '-inf', now_ms())
           return redis.call('ZCARD', writers) > 0
         end
-        -- a set whose members count until their score: it lives as long as its last member
-        local function keep_until_last(set, also)
-          local last = redis.call('ZRANGE', set, -1, -1, 'WITHSCORES')
+        -- the shared holders' set lives as long as its last member, and its limit and the lock key's
+        -- shared mark with it
+        local function keep_until_last(shared, limit, lock)
+          local last = redis.call('ZRANGE', shared, -1, -1, 'WITHSCORES')
           if last[2] then
-            redis.call('PEXPIREAT', set, last[2])
-            if also then redis.call('PEXPIREAT', also, last[2]) end
+            redis.call('PEXPIREAT', shared, last[2])
+            redis.call('PEXPIREAT', limit, last[2])
+            redis.call('PEXPIREAT', lock, last[2])
           end
         end
-        local function acquire(k, token, ttl)
+        local function acquire(k, token, ttl, waited)
           local lock, counter, marker, watch, shared, limit, writers = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6]
-          -- readers or permits hold it (one EXISTS when none do)
-          local held = live_shared(shared, limit)
-          if held == 0 and redis.call('SET', lock, token, 'NX', 'PX', ttl) then
+          -- while readers or permits hold the key, the lock key holds the shared mark: SET NX fails as
+          -- for a writer, and the exclusive path does nothing more than before shared modes existed
+          local granted = redis.call('SET', lock, token, 'NX', 'PX', ttl)
+          local holder = not granted and redis.call('GET', lock)
+          if holder == SHARED and live_shared(shared, limit, lock) == 0 then
+            -- every share it marked has run out (a crashed holder's, say): the mark went with them
+            granted = redis.call('SET', lock, token, 'NX', 'PX', ttl)
+            holder = not granted and redis.call('GET', lock)
+          end
+          if granted then
             local fence, err = next_fence(counter)
             if not fence then
               -- no token can be made: take the lock back rather than leave it without one
               redis.call('DEL', lock)
               error(err, 0)
             end
-            if redis.call('EXISTS', writers) == 1 then redis.call('ZREM', writers, token) end
+            -- a writer refused before (the client knows) is no longer waiting
+            if waited then redis.call('ZREM', writers, token) end
             if redis.call('EXISTS', watch) == 1 then announce('+', string.format('%.0f', fence), ttl, lock, token) end
             return 1, fence
           end
-          if held == 0 and redis.call('GET', lock) == token then
+          if holder == token then
             -- the same token asking again (a retry whose first reply was lost): it already holds the lock
             redis.call('PEXPIRE', lock, ttl)
             return 1, tonumber(redis.call('GET', counter) or '0')
@@ -121,14 +138,16 @@ internal static class LockScripts
           redis.call('ZREMRANGEBYSCORE', writers, '-inf', now_ms())
           redis.call('ZADD', writers, now_ms() + queue_ttl, token)
           redis.call('PEXPIRE', writers, queue_ttl)
-          local pttl = held > 0 and redis.call('PTTL', shared) or redis.call('PTTL', lock)
+          -- (the shared mark's pttl is the last share's)
+          local pttl = redis.call('PTTL', lock)
           mark_waiting(marker, pttl)
           return 0, pttl
         end
         local function acquire_shared(k, token, ttl, wanted)
           local lock, counter, marker, shared, limit, writers, readers = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7]
           local now = now_ms()
-          if redis.call('EXISTS', lock) == 1 then
+          local holder = redis.call('GET', lock)
+          if holder and holder ~= SHARED then
             -- a writer holds it: a reader gets its turn right after that writer (below, in release)
             if wanted == 0 then
               redis.call('ZADD', readers, now + queue_ttl, token)
@@ -138,7 +157,7 @@ internal static class LockScripts
             mark_waiting(marker, pttl)
             return 0, pttl
           end
-          local held = live_shared(shared, limit)
+          local held = live_shared(shared, limit, lock)
           if held > 0 then
             local current = tonumber(redis.call('GET', limit) or '0')
             if current ~= wanted then return -2, current end
@@ -164,8 +183,11 @@ internal static class LockScripts
           local fence, err = next_fence(counter)
           if not fence then error(err, 0) end
           redis.call('ZADD', shared, now + ttl, token)
-          if held == 0 then redis.call('SET', limit, wanted) end
-          keep_until_last(shared, limit)
+          if held == 0 then
+            redis.call('SET', limit, wanted)
+            redis.call('SET', lock, SHARED)
+          end
+          keep_until_last(shared, limit, lock)
           -- in now: no turn is to be kept for it after the next writer
           if wanted == 0 and redis.call('EXISTS', readers) == 1 then redis.call('ZREM', readers, token) end
           return 1, fence
@@ -184,7 +206,8 @@ internal static class LockScripts
                 if #waiting > 0 then
                   for _, reader in ipairs(waiting) do redis.call('ZADD', shared, now + queue_ttl, reader) end
                   redis.call('SET', limit, 0)
-                  keep_until_last(shared, limit)
+                  redis.call('SET', lock, SHARED)
+                  keep_until_last(shared, limit, lock)
                 end
               end
               redis.call('PUBLISH', ARGV[2], payload)
@@ -195,7 +218,7 @@ internal static class LockScripts
           end
           if redis.call('ZREM', shared, token) == 0 then return 0, 0 end
           -- a shared holder: its leaving makes room for a writer when it was the last, and for a permit always
-          local left = live_shared(shared, limit)
+          local left = live_shared(shared, limit, lock)
           local wanted = left > 0 and tonumber(redis.call('GET', limit) or '0') or 0
           if (left == 0 or wanted > 0) and redis.call('DEL', marker) == 1 then redis.call('PUBLISH', ARGV[2], payload) end
           return 1, 0
@@ -219,7 +242,7 @@ internal static class LockScripts
           local k, a = 8 * i - 7, 4 * i + 2
           local op = ARGV[a]
           local ok, status, value
-          if op == 'a' then ok, status, value = pcall(acquire, k, ARGV[a + 1], ARGV[a + 2])
+          if op == 'a' then ok, status, value = pcall(acquire, k, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3] == '1')
           elseif op == 's' then ok, status, value = pcall(acquire_shared, k, ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]))
           elseif op == 'w' then ok, status, value = pcall(withdraw, k, ARGV[a + 1], ARGV[a + 2])
           else ok, status, value = pcall(release, k, ARGV[a + 1], ARGV[a + 2]) end
@@ -246,9 +269,11 @@ internal static class LockScripts
           return 0
         end
         redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+        -- the set, its limit and the lock key's shared mark last as long as the last share
         local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
         redis.call('PEXPIREAT', KEYS[2], last[2])
         redis.call('PEXPIREAT', KEYS[3], last[2])
+        redis.call('PEXPIREAT', KEYS[1], last[2])
         return 1
         """;
 
@@ -256,8 +281,8 @@ internal static class LockScripts
     public const string State = """
         -- returns the lock key's pttl (-2 when absent), how many shared holders are within their ttl, and
         -- until when the last of them is (its pttl; 0 when none)
-        local pttl = redis.call('PTTL', KEYS[1])
-        if pttl ~= -2 then return { pttl, 0, 0 } end
+        local holder = redis.call('GET', KEYS[1])
+        if holder and holder ~= '*shared' then return { redis.call('PTTL', KEYS[1]), 0, 0 } end
         local now = redis.call('TIME')
         now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
         local holders = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
@@ -271,7 +296,10 @@ internal static class LockScripts
         -- marks the lock as watched (its grants and releases are announced from now on) and returns,
         -- read in the same step, its value ('' when free), its counter ('' when none) and its pttl
         redis.call('SET', KEYS[3], '1', 'PX', ARGV[1])
-        return { redis.call('GET', KEYS[1]) or '', redis.call('GET', KEYS[2]) or '', redis.call('PTTL', KEYS[1]) }
+        local holder = redis.call('GET', KEYS[1]) or ''
+        -- shared holds (the lock key's shared mark) are not watched: free, as far as watchers know
+        if holder == '*shared' then return { '', redis.call('GET', KEYS[2]) or '', -2 } end
+        return { holder, redis.call('GET', KEYS[2]) or '', redis.call('PTTL', KEYS[1]) }
         """;
 
     /// <summary>KEYS[1], KEYS[2]: two keys in different hash slots; touches neither.</summary>

@@ -24,9 +24,9 @@ internal sealed partial class RedisLockStore
         void Write(int lockIndex, out RedisValue operation, out RedisValue token, out RedisValue argument, out RedisValue limit);
     }
 
-    private static readonly RedisValue AcquireOp = "a", SharedOp = "s", ReleaseOp = "r", WithdrawOp = "w";
+    private static readonly RedisValue AcquireOp = "a", SharedOp = "s", ReleaseOp = "r", WithdrawOp = "w", Waited = "1";
 
-    private sealed class AcquireCall(LockKeyNames key, string token, RedisValue ttlMs)
+    private sealed class AcquireCall(LockKeyNames key, string token, RedisValue ttlMs, bool waited)
         : TaskCompletionSource<AcquireOutcome>, ILockCall
     {
         public LockKeyNames Key { get; } = key;
@@ -38,7 +38,8 @@ internal sealed partial class RedisLockStore
             operation = AcquireOp;
             tokenValue = token;
             argument = ttlMs;
-            limit = RedisValue.EmptyString;
+            // An exclusive acquire has no limit; the slot says whether it may be a waiting writer.
+            limit = waited ? Waited : RedisValue.EmptyString;
         }
 
         public void Complete(RedisResult status, RedisResult value) => TrySetResult(Outcome(status, value));

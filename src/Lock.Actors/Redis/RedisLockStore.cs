@@ -66,11 +66,11 @@ internal sealed partial class RedisLockStore : ILockStore
 
     public LockKeyNames NamesOf(string key) => _keys.NamesOf(key);
 
-    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl)
+    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl, bool waited = false)
     {
         // A setting the server cannot honour (WAIT refused): acquires fail with it rather than against it.
         if (_redis.CheckProblem is { } problem) return Task.FromException<AcquireOutcome>(new RedisException(problem));
-        var call = new AcquireCall(key, token, Milliseconds(ttl));
+        var call = new AcquireCall(key, token, Milliseconds(ttl), waited);
         _calls.Call(call);
         return call.Task;
     }

@@ -15,10 +15,10 @@ internal sealed class CountingStore(ILockStore inner) : ILockStore
 
     public LockKeyNames NamesOf(string key) => inner.NamesOf(key);
 
-    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl)
+    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl, bool waited = false)
     {
         Interlocked.Increment(ref _acquires);
-        return inner.TryAcquireAsync(key, token, ttl);
+        return inner.TryAcquireAsync(key, token, ttl, waited);
     }
 
     public Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests)

@@ -38,9 +38,10 @@ internal sealed partial class KeyLockActor
         }
         var attempt = new Attempt(head, now);
         _attempt = attempt;
+        var waited = head.MayWaitInRedis;
         head.MayWaitInRedis = true;
         GoTo(_shared.Count > 0 ? _sharing : _acquiring);
-        _store.TryAcquireAsync(_names, head.Token, head.Ttl).PipeResultTo(
+        _store.TryAcquireAsync(_names, head.Token, head.Ttl, waited).PipeResultTo(
             Self, attempt,
             static (call, outcome) => new AttemptCompleted(call, outcome),
             static (call, cause) => new AttemptFaulted(call, cause));

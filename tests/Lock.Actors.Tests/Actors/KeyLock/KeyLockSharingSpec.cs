@@ -124,6 +124,22 @@ public sealed class KeyLockSharingSpec(ITestOutputHelper output) : KeyLockActorS
     }
 
     [Fact]
+    public async Task A_writer_tells_Redis_when_it_may_already_be_registered_as_waiting()
+    {
+        var writer = CreateTestProbe();
+        Send(new Acquire(Key, Ttl, TimeSpan.FromSeconds(10)), writer.Ref);
+        var first = await ExpectAttemptAsync();
+        // The first attempt: nothing to strike off when granted (the exclusive path stays as it was).
+        Assert.False(first.Waited);
+        first.HeldElsewhere(TimeSpan.FromMilliseconds(100));
+        await AdvanceAsync(TimeSpan.FromMilliseconds(100));
+        var retry = await ExpectAttemptAsync();
+        Assert.True(retry.Waited);
+        retry.Grant(7);
+        await writer.ExpectMsgAsync<LockAcquired>();
+    }
+
+    [Fact]
     public async Task A_request_under_another_limit_is_refused_as_invalid_and_the_queue_goes_on()
     {
         var refused = CreateTestProbe();

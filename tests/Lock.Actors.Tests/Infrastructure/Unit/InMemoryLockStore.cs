@@ -38,7 +38,7 @@ internal sealed class InMemoryLockStore : ILockStore
 
     public LockKeyNames NamesOf(string key) => _keys.NamesOf(key);
 
-    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl)
+    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl, bool waited = false)
     {
         lock (_gate)
         {

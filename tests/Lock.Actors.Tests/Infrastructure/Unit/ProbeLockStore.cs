@@ -13,6 +13,9 @@ internal sealed class ProbeLockStore(IActorRef probe, TimeSpan callTimeout) : IL
 
     public sealed record TryAcquire(string Key, string Token, TimeSpan Ttl, TaskCompletionSource<AcquireOutcome> Reply)
     {
+        /// <summary>An earlier attempt of this token was sent: Redis may hold it as a waiting writer.</summary>
+        public bool Waited { get; init; }
+
         public void Grant(long fencingToken) => Reply.SetResult(AcquireOutcome.Granted(fencingToken));
         public void HeldElsewhere(TimeSpan? holderTtl = null) => Reply.SetResult(AcquireOutcome.HeldElsewhere(holderTtl));
         public void NotConfirmed(string why) => Reply.SetResult(AcquireOutcome.NotConfirmed(why));
@@ -58,8 +61,8 @@ internal sealed class ProbeLockStore(IActorRef probe, TimeSpan callTimeout) : IL
 
     public LockKeyNames NamesOf(string key) => _keys.NamesOf(key);
 
-    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl) =>
-        Ask(new TryAcquire(key.Key, token, ttl, NewReply<AcquireOutcome>()), static call => call.Reply.Task);
+    public Task<AcquireOutcome> TryAcquireAsync(LockKeyNames key, string token, TimeSpan ttl, bool waited = false) =>
+        Ask(new TryAcquire(key.Key, token, ttl, NewReply<AcquireOutcome>()) { Waited = waited }, static call => call.Reply.Task);
 
     public Task<AcquireOutcome[]> TryAcquireSharedAsync(LockKeyNames key, IReadOnlyList<SharedAcquire> requests) =>
         Ask(new TryAcquireShared(key.Key, requests, NewReply<AcquireOutcome[]>()), static call => call.Reply.Task);
