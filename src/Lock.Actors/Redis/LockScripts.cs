@@ -143,16 +143,18 @@ internal static class LockScripts
           mark_waiting(marker, pttl)
           return 0, pttl
         end
+        -- a reader held back by a writer (holding or waiting): it gets a turn after that writer's release
+        local function note_reader(readers, token, now)
+          redis.call('ZADD', readers, now + queue_ttl, token)
+          redis.call('PEXPIRE', readers, queue_ttl)
+        end
         local function acquire_shared(k, token, ttl, wanted)
           local lock, counter, marker, shared, limit, writers, readers = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7]
           local now = now_ms()
           local holder = redis.call('GET', lock)
           if holder and holder ~= SHARED then
             -- a writer holds it: a reader gets its turn right after that writer (below, in release)
-            if wanted == 0 then
-              redis.call('ZADD', readers, now + queue_ttl, token)
-              redis.call('PEXPIRE', readers, queue_ttl)
-            end
+            if wanted == 0 then note_reader(readers, token, now) end
             local pttl = redis.call('PTTL', lock)
             mark_waiting(marker, pttl)
             return 0, pttl
@@ -166,10 +168,7 @@ internal static class LockScripts
           local mine = redis.call('ZSCORE', shared, token)
           if not mine then
             if writer_waits(writers) then
-              if wanted == 0 then
-                redis.call('ZADD', readers, now + queue_ttl, token)
-                redis.call('PEXPIRE', readers, queue_ttl)
-              end
+              if wanted == 0 then note_reader(readers, token, now) end
               mark_waiting(marker, -1)
               return 0, -1
             end

@@ -62,10 +62,7 @@ internal sealed partial class KeyLockActor
                 Grant(waiter, attempt, outcome.FencingToken);
                 return;
             }
-            // Nobody will use this lock: give it back now rather than leave it until its TTL.
-            _waiters.Remove(waiter);
-            _log.Debug("Lock {Key} was granted after its requester left; releasing it", _key);
-            StartRelease(new ReleaseCall(waiter.Token, null, ReleaseCause.Abandoned, attempt.SentAt + MonotonicClock.Ticks(waiter.Ttl), _clock.Now));
+            GiveBack(waiter, attempt);
             ServeQueue();
             return;
         }
@@ -88,6 +85,14 @@ internal sealed partial class KeyLockActor
         // Held elsewhere. The release notification wakes us; the retry tick covers a lost
         // notification and a holder that lets its lock expire instead of releasing it.
         GoWaiting(outcome.HolderTtl is { } holderTtl && holderTtl < _settings.RetryInterval ? holderTtl : _settings.RetryInterval);
+    }
+
+    /// <summary>A grant that came back for a waiter that left: nobody will use it, so it is given back at once rather than left to its TTL.</summary>
+    private void GiveBack(Waiter waiter, Attempt attempt)
+    {
+        _waiters.Remove(waiter);
+        _log.Debug("Lock {Key} was granted after its requester left; releasing it", _key);
+        StartRelease(new ReleaseCall(waiter.Token, null, ReleaseCause.Abandoned, attempt.SentAt + MonotonicClock.Ticks(waiter.Ttl), _clock.Now));
     }
 
     private void OnAttemptFaulted(AttemptFaulted faulted)

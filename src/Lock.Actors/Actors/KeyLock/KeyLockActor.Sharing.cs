@@ -80,7 +80,7 @@ internal sealed partial class KeyLockActor
                 if (!waiter.Left && !waiter.IsGone) GrantShared(waiter, attempt, outcome.FencingToken);
                 else GiveBack(waiter, attempt);
             }
-            else if (waiter.Left) { }
+            else if (waiter.Left) continue; // answered meanwhile: nothing more to do for it
             else if (outcome.Invalid is { } why)
             {
                 _waiters.Remove(waiter);
@@ -111,14 +111,6 @@ internal sealed partial class KeyLockActor
         _shared.Add(holder);
         GoTo(_sharing);
         Announce(waiter, holder);
-    }
-
-    /// <summary>A grant that came back for a waiter that left: given back at once rather than left to its TTL.</summary>
-    private void GiveBack(Waiter waiter, Attempt attempt)
-    {
-        _waiters.Remove(waiter);
-        _log.Debug("Lock {Key} was granted after its requester left; releasing it", _key);
-        StartRelease(new ReleaseCall(waiter.Token, null, ReleaseCause.Abandoned, attempt.SentAt + MonotonicClock.Ticks(waiter.Ttl), _clock.Now));
     }
 
     private void OnSharedHolderTick(Holder holder)
