@@ -274,7 +274,8 @@ public sealed class SharedModesSpec(RedisFixture redis, ITestOutputHelper output
     [Fact]
     public async Task A_semaphore_grants_at_most_its_limit_and_a_freed_permit_wakes_a_waiter_on_the_other_node()
     {
-        var other = await StartNodeAsync("node-b");
+        // A retry-interval (30 s) longer than the wait (10 s): only the release's notification can wake it.
+        var other = await StartNodeAsync("node-b", "lock.retry-interval = 30s");
         var first = await Locks.Service.AcquirePermitAsync("pool", 2, TimeSpan.FromSeconds(30));
         var second = await other.Service.AcquirePermitAsync("pool", 2, TimeSpan.FromSeconds(30));
         Assert.Null(await Locks.Service.TryAcquirePermitAsync("pool", 2, timeout: TimeSpan.FromMilliseconds(100)));
